@@ -1,0 +1,2 @@
+/** @type {import("puppeteer").Configuration} */
+module.exports = { skipDownload: true, executablePath: '/usr/bin/chromium' };

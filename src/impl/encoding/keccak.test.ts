@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256 } from './keccak.js';
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+describe('impl keccak-256', () => {
+  // Published Keccak-256 digests (Ethereum's empty-code hash and the "abc" test message).
+  it('matches published digests', () => {
+    expect(hex(keccak256(new Uint8Array()))).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+    expect(hex(keccak256(new TextEncoder().encode('abc')))).toBe('4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
+  });
+
+  it('agrees with @noble/hashes on every length around the rate boundary and on random data', () => {
+    for (let n = 0; n <= 3 * 136 + 2; n++) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
+      expect(hex(keccak256(data))).toBe(hex(keccak_256(data)));
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => hex(keccak256(data)) === hex(keccak_256(data))), { numRuns: 300 });
+  });
+});
