@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { explore, type Machine } from './explore.js';
 
 /** Die Hard's jugs (3 and 5 gallons): the classic first TLA+ example. */
@@ -132,5 +132,24 @@ describe('explore', () => {
     expect(seen).toEqual([16, 32, 48, 64]);
     const b = explore(switches(6), noProgress);
     expect(b).toEqual(a);
+  });
+
+  it('draws a progress line on a terminal and writes nothing otherwise', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const had = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    try {
+      Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+      explore(switches(11));
+      expect(write).not.toHaveBeenCalled();
+      Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+      explore(switches(11));
+      const lines = write.mock.calls.map((c) => String(c[0]));
+      expect(lines[0]).toMatch(/^\rexplore: 1000 distinct states/);
+      expect(lines.at(-1)).toBe('\n');
+    } finally {
+      write.mockRestore();
+      if (had === undefined) delete (process.stderr as { isTTY?: boolean }).isTTY;
+      else Object.defineProperty(process.stderr, 'isTTY', had);
+    }
   });
 });

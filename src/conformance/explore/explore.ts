@@ -115,20 +115,32 @@ const symmetricKeyOf = <S>(machine: Machine<S>): ((state: S) => string) => {
   };
 };
 
+interface Reporter {
+  readonly update: (p: ExploreProgress) => void;
+  readonly done: () => void;
+}
+
 /**
  * The default progress reporter: a single self-overwriting line on a terminal, throttled so that
  * drawing it never costs more than the exploration itself; `undefined` when stderr is not a TTY.
  */
-const terminalProgress = (): ((p: ExploreProgress) => void) | undefined => {
+const terminalReporter = (): Reporter | undefined => {
   if (process.stderr.isTTY !== true) return undefined;
   let last = 0;
-  return (p) => {
-    const now = Date.now();
-    if (now - last < 250) return;
-    last = now;
-    process.stderr.write(
-      `\rexplore: ${p.distinctStates} distinct states, ${p.transitions} transitions, depth ${p.depth}, queue ${p.queue}   `,
-    );
+  let drawn = false;
+  return {
+    update: (p) => {
+      const now = Date.now();
+      if (now - last < 250) return;
+      last = now;
+      drawn = true;
+      process.stderr.write(
+        `\rexplore: ${p.distinctStates} distinct states, ${p.transitions} transitions, depth ${p.depth}, queue ${p.queue}   `,
+      );
+    },
+    done: () => {
+      if (drawn) process.stderr.write('\n');
+    },
   };
 };
 
@@ -150,26 +162,25 @@ const traceTo = <S>(nodes: readonly Node<S>[], index: number): readonly TraceSte
  * and its trace is a shortest one. States are stored as first reached and deduplicated by their
  * (symmetric) key, so every trace is a real execution even under symmetry reduction. The
  * exploration is deterministic: the same machine gives the same result and the same trace.
+ *
+ * @spec MC-EXPLORE.1
  */
 export const explore = <S>(machine: Machine<S>, options: ExploreOptions = {}): ExploreResult<S> => {
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const every = Math.max(1, options.progressEvery ?? 1000);
-  const progress = options.onProgress ?? terminalProgress();
+  const reporter: Reporter | undefined =
+    options.onProgress !== undefined ? { update: options.onProgress, done: () => {} } : terminalReporter();
   const keyOf = symmetricKeyOf(machine);
   const seen = new Set<string>();
   const nodes: Node<S>[] = [];
   let transitions = 0;
   let depth = 0;
   let head = 0;
-  let drewLine = false;
 
-  const report = (): void => {
-    if (progress === undefined) return;
-    drewLine = true;
-    progress({ distinctStates: nodes.length, transitions, depth, queue: nodes.length - head });
-  };
+  const report = (): void =>
+    reporter?.update({ distinctStates: nodes.length, transitions, depth, queue: nodes.length - head });
   const finish = (result: ExploreResult<S>): ExploreResult<S> => {
-    if (drewLine && options.onProgress === undefined) process.stderr.write('\n');
+    reporter?.done();
     return result;
   };
   const stats = () => ({ distinctStates: nodes.length, transitions, depth });

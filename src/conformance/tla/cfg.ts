@@ -267,6 +267,8 @@ export const tlaDefinitions = (tlaText: string): ReadonlyMap<string, number> => 
  * SYMMETRY, constant substitutions) must be a parameterless definition in the module, and at least
  * one invariant must be listed: with none, tla-checker falls back to checking definitions named
  * `Inv*`/`TypeOK*` and a broken one passes.
+ *
+ * @spec MC-TLA-NAMES.1
  */
 export const checkConfigAgainstModule = (config: TlcConfig, tlaText: string): Result<true> => {
   if (config.invariants.length === 0) {

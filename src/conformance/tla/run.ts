@@ -231,6 +231,8 @@ const checkOne = async (
  * Checks every `MC_*.cfg` under `<root>/spec/tla` (in file-name order) and compares the results
  * with `expected.json`. Never throws for a bad spec, cfg or expectation: everything that goes
  * wrong is in the report.
+ *
+ * @spec MC-TLA-EXPECTED.1 MC-TLA-MUST-FAIL.1
  */
 export const runTlaChecks = async (options: TlaCheckOptions): Promise<TlaReport> => {
   const dir = join(options.root, 'spec', 'tla');
@@ -259,6 +261,13 @@ export const runTlaChecks = async (options: TlaCheckOptions): Promise<TlaReport>
   if (only === undefined) {
     for (const key of expectations.keys()) {
       if (!all.includes(key)) problems.push({ code: 'Tla.Expected.STALE_ENTRY', message: `expected.json lists ${key}, which does not exist` });
+    }
+    // A module whose every config passes could have invariants no checker really evaluates.
+    const modules = new Set([...expectations.values()].map((e) => e.spec));
+    for (const spec of modules) {
+      if (![...expectations.values()].some((e) => e.spec === spec && e.verdict === 'violation')) {
+        problems.push({ code: 'Tla.Expected.NO_MUST_FAIL', message: `${spec} has no config that must violate an invariant` });
+      }
     }
   }
   const outcomes: TlaCfgOutcome[] = [];

@@ -76,18 +76,18 @@ describe('vector loader (VEC-LOADER-CHECKS.1)', () => {
     const c0 = file.cases[0]!;
     file.cases[0] = { ...c0, input: { algorithm: 'sha256', data: 7 } };
     file.cases[1] = { ...file.cases[1], hash: `0x${'0'.repeat(64)}` };
-    file.cases[2] = { ...file.cases[2], id: c0.id };
+    file.cases[2] = { ...file.cases[2], id: c0['id'] };
     file.cases[3] = { ...file.cases[3], expected: { result: 'invalid', error: ['Encoding.Nope.NOT_A_CODE'] } };
     file.cases[4] = { ...file.cases[4], requirements: ['lowercase'] };
     const r = loadVectorText('f.json', JSON.stringify(file), allKinds);
     const got = r.problems.map((p) => `${p.caseId ?? ''} ${p.pointer} ${p.code}`);
     expect(got).toEqual(expect.arrayContaining([
-      `${c0.id as string} /cases/0/input/data Vectors.Case.INPUT`,
-      `${c0.id as string} /cases/0/hash Vectors.Case.HASH_MISMATCH`,
-      `${file.cases[1]!.id as string} /cases/1/hash Vectors.Case.HASH_MISMATCH`,
-      `${c0.id as string} /cases/2/id Vectors.Case.DUPLICATE_ID`,
-      `${file.cases[3]!.id as string} /cases/3/expected/error/0 Vectors.Case.UNKNOWN_ERROR_CODE`,
-      `${file.cases[4]!.id as string} /cases/4/requirements/0 Vectors.Case.SCHEMA`,
+      `${c0['id'] as string} /cases/0/input/data Vectors.Case.INPUT`,
+      `${c0['id'] as string} /cases/0/hash Vectors.Case.HASH_MISMATCH`,
+      `${file.cases[1]!['id'] as string} /cases/1/hash Vectors.Case.HASH_MISMATCH`,
+      `${c0['id'] as string} /cases/2/id Vectors.Case.DUPLICATE_ID`,
+      `${file.cases[3]!['id'] as string} /cases/3/expected/error/0 Vectors.Case.UNKNOWN_ERROR_CODE`,
+      `${file.cases[4]!['id'] as string} /cases/4/requirements/0 Vectors.Case.SCHEMA`,
     ]));
     expect(r.problems.every((p) => p.file === 'f.json')).toBe(true);
     expect(r.suite!.cases.length).toBe(file.cases.length - 5);

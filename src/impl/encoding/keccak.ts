@@ -24,13 +24,17 @@ const rotlHi = (hi: number, lo: number, n: number): number =>
 const rotlLo = (hi: number, lo: number, n: number): number =>
   n < 32 ? (lo << n) | (hi >>> (32 - n)) : (hi << (n - 32)) | (lo >>> (64 - n));
 
+const NEXT2 = Uint8Array.from({ length: 10 }, (_, x) => (x + 2) % 10);
+const NEXT4 = Uint8Array.from({ length: 10 }, (_, x) => (x + 4) % 10);
+const PREV2 = Uint8Array.from({ length: 10 }, (_, x) => (x + 8) % 10);
+
 /** State layout: lane i has its low half at [2i] and its high half at [2i+1]. */
 const permute = (s: Uint32Array, c: Uint32Array): void => {
   for (let round = 0; round < 24; round++) {
     for (let x = 0; x < 10; x++) c[x] = s[x]! ^ s[x + 10]! ^ s[x + 20]! ^ s[x + 30]! ^ s[x + 40]!;
     for (let x = 0; x < 10; x += 2) {
-      const next = (x + 2) % 10;
-      const prev = (x + 8) % 10;
+      const next = NEXT2[x]!;
+      const prev = PREV2[x]!;
       const nLo = c[next]!;
       const nHi = c[next + 1]!;
       const dLo = c[prev]! ^ ((nLo << 1) | (nHi >>> 31));
@@ -54,26 +58,30 @@ const permute = (s: Uint32Array, c: Uint32Array): void => {
     }
     for (let y = 0; y < 50; y += 10) {
       for (let x = 0; x < 10; x++) c[x] = s[y + x]!;
-      for (let x = 0; x < 10; x++) s[y + x] = c[x]! ^ (~c[(x + 2) % 10]! & c[(x + 4) % 10]!);
+      for (let x = 0; x < 10; x++) s[y + x] = c[x]! ^ (~c[NEXT2[x]!]! & c[NEXT4[x]!]!);
     }
     s[0] = s[0]! ^ ROUND_CONSTANTS_LO[round]!;
     s[1] = s[1]! ^ ROUND_CONSTANTS_HI[round]!;
   }
 };
 
+// One set of buffers, reused: hashing is synchronous, so no two calls share them at once.
+const state = new Uint32Array(50);
+const scratch = new Uint32Array(10);
+const block = new Uint8Array(RATE);
+const blockWords = new Uint32Array(block.buffer);
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+const absorb = (): void => {
+  for (let i = 0; i < RATE / 4; i++) {
+    const w = littleEndian ? blockWords[i]! : block[4 * i]! | (block[4 * i + 1]! << 8) | (block[4 * i + 2]! << 16) | (block[4 * i + 3]! << 24);
+    state[i] = state[i]! ^ w;
+  }
+  permute(state, scratch);
+};
+
 export const keccak256 = (data: Uint8Array): Uint8Array => {
-  const state = new Uint32Array(50);
-  const scratch = new Uint32Array(10);
-  const block = new Uint8Array(RATE);
-  const blockWords = new Uint32Array(block.buffer);
-  const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-  const absorb = (): void => {
-    for (let i = 0; i < RATE / 4; i++) {
-      const w = littleEndian ? blockWords[i]! : block[4 * i]! | (block[4 * i + 1]! << 8) | (block[4 * i + 2]! << 16) | (block[4 * i + 3]! << 24);
-      state[i] = state[i]! ^ w;
-    }
-    permute(state, scratch);
-  };
+  state.fill(0);
   let offset = 0;
   for (; offset + RATE <= data.length; offset += RATE) {
     block.set(data.subarray(offset, offset + RATE));
