@@ -184,6 +184,7 @@ const linkifyIds = (
   html: string,
   hrefFor: (id: string) => string | undefined,
   skip: ReadonlySet<string>,
+  codeHref?: (text: string) => string | undefined,
 ): LinkifyResult => {
   const parts = html.split(/(<!--[\s\S]*?-->|<\/?[a-zA-Z][^>]*>)/);
   const depth = new Map<string, number>();
@@ -200,6 +201,16 @@ const linkifyIds = (
         if (href !== undefined) {
           out.push(`<a class="req-ref" href="${escapeHtml(href)}"><code>${id}</code></a>`);
           count++;
+          i += 2;
+          continue;
+        }
+      }
+      // <code>path/of/a/file.ts</code> becomes a link to that file's page.
+      if (part === '<code>' && skipping === 0 && codeHref !== undefined && parts[i + 2] === '</code>') {
+        const text = parts[i + 1] ?? '';
+        const href = /^[\w.@-]+(?:\/[\w.@-]+)+$/.test(text) ? codeHref(text) : undefined;
+        if (href !== undefined) {
+          out.push(`<a class="file-ref" href="${escapeHtml(href)}"><code>${text}</code></a>`);
           i += 2;
           continue;
         }
@@ -237,6 +248,7 @@ const linkifyIds = (
 };
 
 const CHAPTER_SKIP = new Set(['a', 'pre', 'code', 'svg', 'script', 'style', 'title', 'textarea']);
+const SOURCE_SKIP = new Set(['a', 'script', 'style', 'title']);
 const API_SKIP = new Set(['a', 'pre', 'code', 'svg', 'script', 'style', 'title', 'textarea', 'head']);
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +261,7 @@ interface Diagram {
   readonly line: number;
   readonly definition: string;
   svg?: string;
+  error?: string;
 }
 
 const MERMAID_OPEN = /^(\s*)(`{3,}|~{3,})\s*mermaid\s*$/;
@@ -313,7 +326,13 @@ const renderDiagrams = async (diagrams: readonly Diagram[], chromium: string, pr
   }
   const { renderMermaid } = await import('@mermaid-js/mermaid-cli');
   const puppeteer = (await import('puppeteer')).default;
-  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: [...CHROMIUM_ARGS] });
+  let browser: import('puppeteer').Browser;
+  try {
+    browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: [...CHROMIUM_ARGS] });
+  } catch (e) {
+    problems.push({ code: 'Docs.NO_BROWSER', message: `Chromium at ${chromium} did not start: ${firstLines(errorText(e), 3)}` });
+    return;
+  }
   try {
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -334,6 +353,7 @@ const renderDiagrams = async (diagrams: readonly Diagram[], chromium: string, pr
           const text = errorText(e);
           const inner = Number(/Parse error on line (\d+)/.exec(text)?.[1] ?? 0);
           const at = inner > 0 ? `${d.file}:${d.line + inner}` : `${d.file}:${d.line}`;
+          d.error = `${at}: ${firstLines(text, 3)}`;
           problems.push({
             code: 'Docs.DIAGRAM_FAILED',
             message: `${at}: mermaid diagram (fence at line ${d.line}) in chapter ${d.chapter} failed to render: ${firstLines(text, 3)}`,
@@ -350,6 +370,9 @@ const renderDiagrams = async (diagrams: readonly Diagram[], chromium: string, pr
 // ---------------------------------------------------------------------------------------------
 // API reference (TypeDoc)
 
+/** Placeholder scheme for TypeDoc's source links, replaced by links to `source/` pages. */
+const SOURCE_LINK = 'pharos-source:';
+
 interface ApiSymbol {
   /** Qualified name inside its module: `encodeHex`, `Failure.code`; a module's own entry uses its module name. */
   readonly name: string;
@@ -365,7 +388,22 @@ interface ApiSymbol {
 interface ApiResult {
   readonly symbols: readonly ApiSymbol[];
   readonly pages: readonly string[];
+  /** Repository-relative directory TypeDoc's source paths are relative to (common directory of the entry points). */
+  readonly sourceBase: string;
 }
+
+/** The deepest directory holding all `files` (TypeDoc's base for source paths and module names). */
+const commonDirectory = (files: readonly string[]): string => {
+  const dirs = files.map((f) => path.dirname(f).split(path.sep));
+  const first = dirs[0] ?? [];
+  let n = first.length;
+  for (const d of dirs) {
+    let k = 0;
+    while (k < n && k < d.length && d[k] === first[k]) k++;
+    n = k;
+  }
+  return first.slice(0, n).join(path.sep);
+};
 
 const buildApi = async (
   root: string,
@@ -375,13 +413,13 @@ const buildApi = async (
 ): Promise<ApiResult> => {
   const modelDir = path.join(root, 'src', 'model');
   const sources = (await listFiles(modelDir)).filter((f) => /\.ts$/.test(f) && !/\.(test|spec)\.ts$|\.d\.ts$/.test(f));
-  if (sources.length === 0) return { symbols: [], pages: [] };
+  if (sources.length === 0) return { symbols: [], pages: [], sourceBase: '' };
+  const sourceBase = toPosix(path.relative(root, commonDirectory(sources)));
 
   const td = await import('typedoc');
   const messages: string[] = [];
   class CollectingLogger extends td.ConsoleLogger {
     override log(message: string, level: Exclude<import('typedoc').LogLevel, import('typedoc').LogLevel.None>): void {
-      // eslint-disable-next-line no-control-regex
       const plain = message.replace(/\u001b\[[0-9;]*m/g, '');
       if (level >= td.LogLevel.Warn) messages.push(plain);
     }
@@ -399,13 +437,24 @@ const buildApi = async (
       excludeInternal: true,
       hideGenerator: true,
       githubPages: false,
+      // "Defined in" links point at the site's own line-numbered source pages (rewritten below),
+      // not at a forge: the site must work offline and from any checkout.
+      disableGit: true,
+      sourceLinkTemplate: `${SOURCE_LINK}{path}#L{line}`,
       cleanOutputDir: true,
-      treatWarningsAsErrors: true,
       // Type errors are the compiler's job (`npm run build` runs first); TypeDoc checks the whole
       // program, and an error elsewhere must not hide the model's reference.
       skipErrorChecking: true,
       sort: ['source-order'],
-      validation: { notExported: true, invalidLink: true, invalidPath: true, rewrittenLink: true, notDocumented: false, unusedMergeModuleWith: true },
+      // Warnings are build errors (checked below), except the one `outside` describes.
+      validation: {
+        notExported: true,
+        invalidLink: true,
+        invalidPath: true,
+        rewrittenLink: true,
+        notDocumented: false,
+        unusedMergeModuleWith: true,
+      },
       logLevel: 'Warn',
     },
     [new td.TSConfigReader()],
@@ -447,7 +496,7 @@ const buildApi = async (
   const project = await app.convert();
   if (project === undefined) {
     problems.push({ code: 'Docs.API_FAILED', message: `TypeDoc could not convert src/model:\n${messages.join('\n')}` });
-    return { symbols: [], pages: [] };
+    return { symbols: [], pages: [], sourceBase };
   }
   app.validate(project);
   await app.generateDocs(project, apiDir);
@@ -463,7 +512,7 @@ const buildApi = async (
     });
   }
   const pages = (await listFiles(apiDir)).filter((f) => f.endsWith('.html')).map((f) => toPosix(path.relative(apiDir, f)));
-  return { symbols, pages };
+  return { symbols, pages, sourceBase };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -522,15 +571,18 @@ p:has(> .req-id:target), li:has(> .req-id:target), td:has(> .req-id:target), :ta
 .req-meta a.req-sym code { background: none; padding: 0; font-size: 1em; }
 .req-meta a.req-uncovered { color: #8a5a00; border-color: #e9c46a; }
 .req-ref { text-decoration: none; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
-a.req-ref code { color: var(--accent); }
+a.req-ref code, a.file-ref code { color: var(--accent); }
+a.file-ref { text-decoration: none; }
 .req-dangling { color: #b42318; text-decoration: underline wavy; }
 .diagram { margin: 1.3rem 0; padding: 1rem; border: 1px solid var(--border); border-radius: 8px; background: #fff;
   overflow-x: auto; text-align: center; }
 .diagram svg { max-width: 100%; height: auto; }
+.diagram-error { text-align: left; border-color: #f3c1bd; background: #fdeceb; }
+.diagram-error figcaption { color: #b42318; font-size: .85rem; margin-bottom: .5rem; }
 footer { margin-top: 4rem; color: var(--muted); font-size: .8rem; border-top: 1px solid var(--border); padding-top: 1rem; }
 .summary { padding: .6rem 1rem; border-radius: 6px; background: #edf7ee; border: 1px solid #b9dfbc; }
 .summary.fail { background: #fdeceb; border-color: #f3c1bd; }
-.content.trace { max-width: 80rem; }
+.content.trace, .content.wide { max-width: 80rem; }
 .trace table { display: table; width: 100%; font-size: .84rem; }
 .trace td.num { text-align: center; white-space: nowrap; }
 .trace tr.chapter-row th { background: #eaf0f6; font-size: .92rem; }
@@ -570,6 +622,7 @@ const layout = (args: {
   readonly toc?: readonly TocEntry[];
   readonly body: string;
   readonly footer?: string;
+  readonly wide?: boolean;
 }): string => {
   const up = rootPrefix(args.page);
   const chapterItems = args.nav.chapters
@@ -610,7 +663,7 @@ ${extras}
 </ul>
 </nav>
 <main>
-<article class="content${args.current === 'trace' ? ' trace' : ''}">
+<article class="content${args.current === 'trace' ? ' trace' : ''}${args.wide === true ? ' wide' : ''}">
 ${args.body}
 </article>
 ${args.footer === undefined ? '' : `<footer>${args.footer}</footer>`}
@@ -624,6 +677,16 @@ ${args.footer === undefined ? '' : `<footer>${args.footer}</footer>`}
 // ---------------------------------------------------------------------------------------------
 // Source pages (line-numbered views of files cited by the matrix or linked from a chapter)
 
+/** Larger files are linked as they are rather than rendered as a page. */
+const MAX_SOURCE_PAGE = 1_000_000;
+const fileSize = (p: string): number => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
+
 const BINARY = /\.(?:png|jpe?g|gif|webp|ico|pdf|svg|woff2?|wasm|bin|gz|zip)$/i;
 
 class SourcePages {
@@ -634,7 +697,7 @@ class SourcePages {
 
   /** Site-relative href for a repository file, registering the page to generate. */
   file(repoPath: string): string {
-    if (BINARY.test(repoPath)) {
+    if (BINARY.test(repoPath) || fileSize(path.join(this.root, repoPath)) > MAX_SOURCE_PAGE) {
       this.raw.add(repoPath);
       return `files/${repoPath}`;
     }
@@ -647,7 +710,8 @@ class SourcePages {
     return `source/${repoPath}/index.html`;
   }
 
-  async write(outDir: string, nav: NavInfo): Promise<string[]> {
+  /** Writes the pages; `specHref(id, page)` links requirement IDs in the text (site-relative page). */
+  async write(outDir: string, nav: NavInfo, specHref: (id: string, page: string) => string | undefined): Promise<string[]> {
     const pages: string[] = [];
     for (const d of [...this.dirs].sort()) {
       const files = (await listFiles(path.join(this.root, d))).map((f) => toPosix(path.relative(this.root, f))).slice(0, 500);
@@ -670,8 +734,9 @@ class SourcePages {
       const rows = lines
         .map((l, i) => `<span class="line" id="L${i + 1}"><a class="ln" href="#L${i + 1}">${i + 1}</a>${escapeHtml(l)}</span>`)
         .join('');
-      const body = `<h1><code>${escapeHtml(f)}</code></h1>\n<pre class="source"><code>${rows}</code></pre>`;
-      await writeOut(path.join(outDir, page), layout({ page, title: f, nav, body }));
+      const linked = linkifyIds(rows, (id) => specHref(id, page), SOURCE_SKIP).html;
+      const body = `<h1><code>${escapeHtml(f)}</code></h1>\n<pre class="source"><code>${linked}</code></pre>`;
+      await writeOut(path.join(outDir, page), layout({ page, title: f, nav, body, wide: true }));
       pages.push(page);
     }
     for (const f of this.raw) {
@@ -703,15 +768,14 @@ interface FragmentCheck {
 
 interface ChapterContext {
   readonly root: string;
-  readonly trace: TraceMatrix;
   readonly byId: ReadonlyMap<string, RequirementTrace>;
   readonly apiHref: (c: Citation) => string | undefined; // site-relative
+  readonly apiModuleHref: (file: string) => string | undefined; // site-relative
   readonly apiBySpec: ReadonlyMap<string, readonly ApiSymbol[]>;
   readonly sources: SourcePages;
   readonly problems: SiteProblem[];
   readonly fragments: FragmentCheck[];
   readonly chapterNames: ReadonlySet<string>;
-  readonly hasApi: boolean;
 }
 
 const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
@@ -760,13 +824,15 @@ const requirementMeta = (r: RequirementTrace, ctx: ChapterContext, up: string): 
 
 const renderChapter = async (
   chapter: Chapter,
+  original: string,
   markdown: string,
   diagrams: readonly Diagram[],
   ctx: ChapterContext,
 ): Promise<RenderedChapter & { readonly specToApi: number }> => {
   const page = `spec/${chapter.name}.html`;
   const up = rootPrefix(page);
-  const sourceLines = markdown.split(/\r?\n/);
+  // Lines are reported in the chapter as written (`markdown` has its diagrams taken out).
+  const sourceLines = original.split(/\r?\n/);
   const lineOfLink = (href: string): number => {
     const i = sourceLines.findIndex((l) => l.includes(`](${href}`) || l.includes(`]: ${href}`) || l.includes(`(<${href}>`));
     return i + 1;
@@ -868,12 +934,24 @@ const renderChapter = async (
     const target = path.posix.basename(r.file, '.md');
     return target === chapter.name ? `#${id}` : `${target}.html#${id}`;
   };
-  html = linkifyIds(html, hrefFor, CHAPTER_SKIP).html;
+  // Inline code naming a repository file links to it: a model module to its API page, any other
+  // file to its source page.
+  const codeHref = (text: string): string | undefined => {
+    const repoPath = path.posix.normalize(text);
+    if (repoPath.startsWith('..') || !isFile(path.join(ctx.root, repoPath))) return undefined;
+    const api = ctx.apiModuleHref(repoPath);
+    return `${up}${api ?? ctx.sources.file(repoPath)}`;
+  };
+  html = linkifyIds(html, hrefFor, CHAPTER_SKIP, codeHref).html;
 
   // Diagrams.
   html = html.replace(/<div class="diagram" data-diagram="(\d+)"><\/div>/g, (whole, n: string) => {
     const d = diagrams.find((x) => x.index === Number(n));
-    if (d?.svg === undefined) return whole;
+    if (d === undefined) return whole;
+    if (d.svg === undefined) {
+      // The build fails; the page written so far shows what failed.
+      return `<figure class="diagram diagram-error" id="diagram-${d.index}"><figcaption>This diagram did not render: ${escapeHtml(d.error ?? 'no browser')}</figcaption><pre>${escapeHtml(d.definition)}</pre></figure>`;
+    }
     return `<figure class="diagram" id="diagram-${d.index}" data-source-line="${d.line}">${d.svg}</figure>`;
   });
 
@@ -881,6 +959,14 @@ const renderChapter = async (
 };
 
 /** Synchronous on purpose: marked's renderers, which rewrite links, are synchronous. */
+const isFile = (p: string): boolean => {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
 const isDirectory = (p: string): boolean => {
   try {
     return statSync(p).isDirectory();
@@ -1005,6 +1091,8 @@ const postProcessApi = async (
   apiDir: string,
   pages: readonly string[],
   byId: ReadonlyMap<string, RequirementTrace>,
+  sources: SourcePages,
+  sourceBase: string,
 ): Promise<number> => {
   let total = 0;
   for (const rel of pages) {
@@ -1015,7 +1103,12 @@ const postProcessApi = async (
       const r = byId.get(id);
       return r === undefined ? undefined : `${up}spec/${path.posix.basename(r.file, '.md')}.html#${id}`;
     };
-    const linked = linkifyIds(html, hrefFor, API_SKIP);
+    const sourced = html.replace(
+      new RegExp(`href="${SOURCE_LINK}([^"#]+)#L(\\d+)"`, 'g'),
+      (_m, file: string, line: string) =>
+        `href="${up}${escapeHtml(sources.file(path.posix.join(sourceBase, file)))}#L${line}"`,
+    );
+    const linked = linkifyIds(sourced, hrefFor, API_SKIP);
     total += linked.count;
     // A way back to the specification from the toolbar.
     const withNav = linked.html.replace(
@@ -1056,13 +1149,13 @@ export const buildSite = async (options: SiteOptions): Promise<SiteReport> => {
   await mkdir(outDir, { recursive: true });
 
   // Chapters: extract diagrams first.
-  const sourcesByChapter = new Map<string, { markdown: string; diagrams: Diagram[] }>();
+  const sourcesByChapter = new Map<string, { original: string; markdown: string; diagrams: Diagram[] }>();
   const allDiagrams: Diagram[] = [];
   for (const c of trace.chapters) {
     const text = await readFile(path.join(root, c.file), 'utf8');
     const x = extractDiagrams(c.file, c.name, text, allDiagrams.length);
     allDiagrams.push(...x.diagrams);
-    sourcesByChapter.set(c.name, x);
+    sourcesByChapter.set(c.name, { original: text, ...x });
   }
 
   // Diagrams and the API reference, side by side.
@@ -1074,12 +1167,16 @@ export const buildSite = async (options: SiteOptions): Promise<SiteReport> => {
       const s = performance.now();
       await renderDiagrams(allDiagrams, options.chromium ?? defaultChromium(), problems);
       tDiagrams = performance.now() - s;
-      log(`diagrams: ${allDiagrams.length} rendered in ${(tDiagrams / 1000).toFixed(1)} s`);
+      const done = allDiagrams.filter((d) => d.svg !== undefined).length;
+      log(`diagrams: ${done} of ${allDiagrams.length} rendered in ${(tDiagrams / 1000).toFixed(1)} s`);
     })(),
     (async (): Promise<ApiResult> => {
-      if (!wantApi) return { symbols: [], pages: [] };
+      if (!wantApi) return { symbols: [], pages: [], sourceBase: '' };
       const s = performance.now();
-      const r = await buildApi(root, apiDir, problems, apiWarnings);
+      const r = await buildApi(root, apiDir, problems, apiWarnings).catch((e: unknown): ApiResult => {
+        problems.push({ code: 'Docs.API_FAILED', message: `TypeDoc failed: ${firstLines(errorText(e), 5)}` });
+        return { symbols: [], pages: [], sourceBase: '' };
+      });
       tApi = performance.now() - s;
       log(`api: ${r.pages.length} pages in ${(tApi / 1000).toFixed(1)} s`);
       return r;
@@ -1113,22 +1210,24 @@ export const buildSite = async (options: SiteOptions): Promise<SiteReport> => {
   const fragments: FragmentCheck[] = [];
   const ctx: ChapterContext = {
     root,
-    trace,
     byId,
     apiHref,
+    apiModuleHref: (file) => {
+      const m = apiByKey.get(`${file}#`);
+      return m === undefined ? undefined : `api/${m.url}`;
+    },
     apiBySpec,
     sources,
     problems,
     fragments,
     chapterNames: new Set(trace.chapters.map((c) => c.name)),
-    hasApi: nav.hasApi,
   };
 
   const rendered: (RenderedChapter & { specToApi: number })[] = [];
   for (const c of trace.chapters) {
     const src = sourcesByChapter.get(c.name);
     if (src === undefined) continue;
-    rendered.push(await renderChapter(c, src.markdown, src.diagrams, ctx));
+    rendered.push(await renderChapter(c, src.original, src.markdown, src.diagrams, ctx));
   }
 
   // Fragment links between chapters must land on a heading or a requirement.
@@ -1167,10 +1266,13 @@ export const buildSite = async (options: SiteOptions): Promise<SiteReport> => {
   );
   pages.push('index.html');
   await writeOut(path.join(outDir, 'style.css'), STYLE.trimStart());
-  pages.push(...(await sources.write(outDir, nav)));
-
-  const apiToSpecLinks = api.pages.length > 0 ? await postProcessApi(apiDir, api.pages, byId) : 0;
+  const apiToSpecLinks = api.pages.length > 0 ? await postProcessApi(apiDir, api.pages, byId, sources, api.sourceBase) : 0;
   pages.push(...api.pages.map((p) => `api/${p}`));
+  const specHref = (id: string, page: string): string | undefined => {
+    const r = byId.get(id);
+    return r === undefined ? undefined : `${rootPrefix(page)}spec/${path.posix.basename(r.file, '.md')}.html#${id}`;
+  };
+  pages.push(...(await sources.write(outDir, nav, specHref)));
   const tPages = performance.now() - tPages0;
 
   if (problems.length > 0) throw new SiteBuildError(problems);
@@ -1240,7 +1342,11 @@ const main = async (): Promise<number> => {
   const outDir = path.join(root, 'docs', 'site');
   try {
     const report = await buildSite({ root, outDir, log: (l) => console.log(l) });
-    for (const w of report.warnings) console.warn(`warning: ${w}`);
+    const shown = 10;
+    for (const w of report.warnings.slice(0, shown)) console.warn(`warning: ${w}`);
+    if (report.warnings.length > shown) {
+      console.warn(`warning: ... and ${report.warnings.length - shown} more (all on spec/trace.html; \`pharos-spec trace\` lists them)`);
+    }
     const t = report.timingsMs;
     console.log(
       `site: ${path.relative(process.cwd(), outDir) || '.'}/index.html — ${report.chapters.length} chapters, ` +

@@ -235,7 +235,7 @@ async function modelChecks(args: ParsedArgs, io: Io, which: readonly ('tla' | 'e
 async function trace(args: ParsedArgs, io: Io): Promise<number> {
   const matrix = await buildTraceMatrix(packageRoot());
   io.out(args.flags.has('json') ? JSON.stringify(traceMatrixToJson(matrix), null, 2) : formatTraceMatrix(matrix));
-  return matrix.dangling.length === 0 && matrix.duplicates.length === 0 ? EXIT.ok : EXIT.failed;
+  return matrix.ok ? EXIT.ok : EXIT.failed;
 }
 
 /**

@@ -179,17 +179,23 @@ const TABLE_ROW = /^\s*\|/;
 const maskInlineCode = (line: string): string =>
   line.replace(/(`+)(?:(?!\1)[\s\S])*?\1/g, (m) => ' '.repeat(m.length));
 
-/** Removes markdown markup from a statement for display. */
-const plainText = (s: string): string =>
+/** Removes markdown markup from prose (not from inline code) for display. */
+const plainProse = (s: string): string =>
   s
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/`+/g, '')
     .replace(/\*\*|__/g, '')
-    .replace(/(^|\s)[*_](\S)/g, '$1$2')
-    .replace(/(\S)[*_](\s|$|[.,;:])/g, '$1$2')
-    .replace(/<[^>]+>/g, '')
-    .replace(/\s*\|\s*/g, ' ')
+    .replace(/(^|[\s(["'])[*_]+(?=\S)/g, '$1')
+    .replace(/(\S)[*_]+(?=$|[\s).,;:!?'"\]])/g, '$1')
+    .replace(/<\/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?\/?>/g, '')
+    .replace(/\s*\|\s*/g, ' ');
+
+/** Removes markdown markup from a statement for display; inline code keeps its text as written. */
+const plainText = (s: string): string =>
+  s
+    .replace(/(`+)([\s\S]*?)\1|[^`]+|`/g, (whole, ticks: string | undefined, code: string | undefined) =>
+      ticks !== undefined && code !== undefined ? code.trim() : plainProse(whole),
+    )
     .replace(/\s+/g, ' ')
     .trim();
 
@@ -673,7 +679,7 @@ const emptyByKind = <T>(f: () => T): Record<CitationKind, T> => ({
 const byLocation = (a: SourceLocation, b: SourceLocation): number =>
   a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
 
-/** Reads the repository at `root` and builds the requirement traceability matrix. */
+/** Reads the repository at `root` and builds the requirement traceability matrix. @spec TRACE-MATRIX.1 */
 export const buildTraceMatrix = async (root: string): Promise<TraceMatrix> => {
   const problems: TraceProblem[] = [];
 
@@ -899,6 +905,10 @@ export const formatTraceMatrix = (m: TraceMatrix): string => {
   return out.join('\n');
 };
 
-/** The matrix as JSON text (`format: "pharos-trace/1"`), stable for a given repository state. */
-export const traceMatrixToJson = (m: TraceMatrix): string =>
-  JSON.stringify({ format: 'pharos-trace/1', ...m }, null, 2);
+export type TraceMatrixJson = { readonly format: 'pharos-trace/1' } & TraceMatrix;
+
+/**
+ * The matrix as a JSON value (plain data, tagged `format: "pharos-trace/1"`) for `JSON.stringify`;
+ * stable for a given repository state.
+ */
+export const traceMatrixToJson = (m: TraceMatrix): TraceMatrixJson => ({ format: 'pharos-trace/1', ...m });
