@@ -1,4 +1,4 @@
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,7 +24,12 @@ afterAll(async () => {
 const scratchRoot = async (): Promise<string> => {
   const root = await mkdtemp(join(tmpdir(), 'pharos-tla-test-'));
   temps.push(root);
-  await cp(join(ROOT, 'spec', 'tla'), join(root, 'spec', 'tla'), { recursive: true });
+  // Only the BVBroadcast module: the runner's behaviour is under test here, not every model.
+  const dir = join(root, 'spec', 'tla');
+  await cp(join(ROOT, 'spec', 'tla'), dir, { recursive: true, filter: (src) => !/MC_|\.tla$/.test(src) || /BVBroadcast/.test(src) });
+  await editJson(root, (j) => {
+    for (const key of Object.keys(j)) if (key.startsWith('MC_') && !key.startsWith('MC_BVBroadcast_')) delete j[key];
+  });
   return root;
 };
 
@@ -156,6 +161,19 @@ describe('runTlaChecks on spec/tla', () => {
     const none = await runTlaChecks({ root: join(root, 'nowhere') });
     expect(none.problems.map((p) => p.code)).toEqual(['Tla.Dir.NOT_FOUND']);
     expect(none.ok).toBe(false);
+  });
+
+  // @spec MC-TLA-MUST-FAIL.1
+  it('fails a module that has no must-fail config', async () => {
+    const root = await scratchRoot();
+    const dir = join(root, 'spec', 'tla');
+    for (const cfg of (await readdir(dir)).filter((f) => f.startsWith('MC_') && f !== N4F1)) await rm(join(dir, cfg));
+    await editJson(root, (j) => {
+      for (const key of Object.keys(j)) if (key.startsWith('MC_') && key !== N4F1) delete j[key];
+    });
+    const report = await runTlaChecks({ root, ...FALLBACK });
+    expect(report.problems.map((p) => p.code)).toContain('Tla.Expected.NO_MUST_FAIL');
+    expect(report.ok).toBe(false);
   });
 
   it('falls back to tla-checker, saying why, when the jar does not exist', async () => {
