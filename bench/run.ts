@@ -3,14 +3,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, formatNs, type Comparison, type ComparisonResult } from './harness.js';
 import { encodingComparisons } from './encoding.js';
+import { dmirComparisons } from './dmir.js';
+import { storeBench } from './store.js';
+import { spnComparisons } from './spn.js';
 import { textTable } from '../src/conformance/runner/report.js';
 
-/** Every benchmarked area with its comparisons; `npm run bench -- <area>` runs one. */
-const AREAS: Readonly<Record<string, () => readonly Comparison[]>> = {
+/** A workload benchmark that runs itself and returns its JSON result and a table. */
+interface CustomBench { readonly run: (args: readonly string[]) => Promise<{ readonly result: unknown; readonly table: string }> }
+
+/** Every benchmarked area with its comparisons or its own runner; `npm run bench -- <area>` runs one. */
+const AREAS: Readonly<Record<string, (() => readonly Comparison[]) | CustomBench>> = {
   encoding: encodingComparisons,
+  dmir: dmirComparisons,
+  store: storeBench,
+  spn: spnComparisons,
 };
 
-const main = (): number => {
+const main = async (): Promise<number> => {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const names = args.filter((a) => !a.startsWith('--'));
@@ -21,7 +30,16 @@ const main = (): number => {
   }
   const options = quick ? { rounds: 5, roundMs: 20 } : { rounds: 15, roundMs: 150 };
   for (const area of names) {
-    const results: ComparisonResult[] = AREAS[area]!().map((c) => compare(c, options));
+    const bench = AREAS[area]!;
+    if (typeof bench !== 'function') {
+      const { result, table } = await bench.run(args);
+      const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', `${area}.json`);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, `${JSON.stringify({ area, ...(result as object) }, null, 2)}\n`);
+      process.stdout.write(`${table}\n(written to bench/results/${area}.json)\n`);
+      continue;
+    }
+    const results: ComparisonResult[] = bench().map((c) => compare(c, options));
     const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', `${area}.json`);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ area, node: process.version, rounds: options.rounds, roundMs: options.roundMs, results }, null, 2)}\n`);
@@ -33,4 +51,4 @@ const main = (): number => {
   return 0;
 };
 
-process.exitCode = main();
+process.exitCode = await main();

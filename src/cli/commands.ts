@@ -12,6 +12,7 @@ import { SPEC_VERSION } from '../conformance/version.js';
 import { checkVectorTree } from '../conformance/vectors/check.js';
 import { runModelChecks, type ModelCheckResult } from '../conformance/model-checks.js';
 import { buildTraceMatrix, formatTraceMatrix, traceMatrixToJson } from '../conformance/trace/index.js';
+import { runWasmCommand } from './run-wasm.js';
 
 export interface Io {
   readonly out: (line: string) => void;
@@ -25,6 +26,7 @@ const vectorsOption = { name: 'vectors', value: 'path', repeatable: true, help: 
 const kindOption = { name: 'kind', value: 'kind', repeatable: true, help: 'only suites of this kind (e.g. encoding/digest)' } as const;
 
 const COMMANDS: readonly (CommandSpec & { readonly run: (args: ParsedArgs, io: Io) => Promise<number> })[] = [
+  runWasmCommand,
   {
     name: 'verify',
     summary: 'Run every vector against the built-in implementation, run the model checks, and print a summary per area.',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Result, ok } from '../../model/encoding/result.js';
 import { bvBroadcastMachine, bvConfig } from '../../model/consensus/bv-broadcast.js';
+import { escapeHatchFromConstants } from '../../model/spn/escape-hatch.js';
 import { cfgInt, cfgIntSet, parseTlcConfig, type TlcConfig } from '../tla/cfg.js';
 import { parseExpectations } from '../tla/expected.js';
 import { explore, type Machine } from './explore.js';
@@ -18,6 +19,7 @@ export interface ExplorerTwin {
 }
 
 export const EXPLORER_TWINS: readonly ExplorerTwin[] = [
+  { area: 'spn', module: 'EscapeHatch', machine: (cfg) => escapeHatchFromConstants(cfg.constants) as Result<Machine<unknown>> },
   {
     area: 'consensus',
     module: 'BVBroadcast',

@@ -1,0 +1,381 @@
+/**
+ * MyTumbler at one validator: the pure step function `nodeStep(config, state, event)` returning
+ * the next state, the messages to send and the outputs (decisions and blocks). Events are message
+ * deliveries, the local proposal input and timer expiries; the coin is the config's `coin`
+ * function. Time never appears except as timer events and the proposal's timestamp input.
+ *
+ * @module
+ */
+import { keccak256, utf8, bytesToHex } from '../encoding/index.js';
+import { type MainVote, type Value, ZERO } from './certificate.js';
+import { type BaMessage, type BaWork, type InstanceState, type MybaConfig, type Routing, type Send, endorse, newInstance, onBval, onMainVote, onPhase2, zeroVote } from './myba.js';
+import { type TxHash } from './ledger.js';
+import { blockTimestamp, DEFAULT_EMPTY_ADVANCE_MS } from './timestamp.js';
+import { type ValidatorId, type ValidatorSet, reachesQuorum, stakeOfSet } from './validators.js';
+
+export interface Val {
+  readonly seq: number;
+  readonly proposer: ValidatorId;
+  readonly timestamp: bigint;
+  readonly txs: readonly TxHash[];
+  readonly hash: Value;
+}
+
+export type TumblerMessage =
+  | { readonly type: 'val'; readonly val: Val }
+  | { readonly type: 'skip'; readonly seq: number }
+  | { readonly type: 'pass'; readonly seq: number; readonly endorsed: readonly ValidatorId[] }
+  | { readonly type: 'request'; readonly seq: number; readonly proposer: ValidatorId; readonly hash: Value }
+  | { readonly type: 'response'; readonly val: Val };
+
+export type Message = BaMessage | TumblerMessage;
+
+export type Timer = 'skip' | 'soft-pass' | 'hard-pass' | 'request';
+
+export type NodeEvent =
+  | { readonly kind: 'deliver'; readonly from: ValidatorId; readonly msg: Message }
+  | { readonly kind: 'propose'; readonly timestamp: bigint; readonly txs: readonly TxHash[] }
+  | { readonly kind: 'timer'; readonly timer: Timer };
+
+export interface BlockOutput {
+  readonly kind: 'block';
+  readonly seq: number;
+  readonly timestamp: bigint;
+  readonly proposals: readonly { readonly proposer: ValidatorId; readonly timestamp: bigint; readonly txs: readonly TxHash[]; readonly voters: readonly ValidatorId[] }[];
+}
+
+export type NodeOutput =
+  | { readonly kind: 'decided'; readonly seq: number; readonly proposer: ValidatorId; readonly value: Value; readonly round: number; readonly fast: boolean }
+  | BlockOutput;
+
+export interface NodeConfig {
+  readonly validators: ValidatorSet;
+  readonly me: ValidatorId;
+  readonly coin: (round: number) => 0 | 1;
+  readonly routing: Routing;
+  /** The host's validity check of a payload (CONS-TUMB-VAL-ACCEPT.1); accepts everything when absent. */
+  readonly validPayload?: (val: Val) => boolean;
+  /** Buffered messages for the next sequence number, per sender (CONS-TUMB-SEQ.1). */
+  readonly bufferPerSender?: number;
+  readonly emptyAdvance?: bigint;
+}
+
+export interface NodeState {
+  seq: number;
+  lastTimestamp: bigint;
+  instances: Map<ValidatorId, InstanceState>;
+  /** The first accepted VAL per proposer, and proposals retrieved later, by hash. */
+  vals: Map<ValidatorId, Map<Value, Val>>;
+  /** Proposers whose instance is pending because of an accepted VAL or an own proposal. */
+  tracked: Set<ValidatorId>;
+  proposed: boolean;
+  endorsed: Set<ValidatorId>;
+  skipped: Set<ValidatorId>;
+  passes: Map<ValidatorId, readonly ValidatorId[]>;
+  zeroVoted: Set<ValidatorId>;
+  dropped: Set<ValidatorId>;
+  decided: Map<ValidatorId, Value>;
+  skipTimerExpired: boolean;
+  /** Messages for seq + 1, in arrival order. */
+  buffered: { from: ValidatorId; msg: Message }[];
+  /** Proposals of the previous sequence number, kept to answer requests. */
+  previousVals: Map<ValidatorId, Map<Value, Val>>;
+}
+
+/** The state of a validator that has completed `lastSeq` with block timestamp `lastTimestamp`. */
+export const initialNodeState = (lastSeq = 0, lastTimestamp = 0n): NodeState => ({
+  seq: lastSeq + 1, lastTimestamp, instances: new Map(), vals: new Map(), tracked: new Set(), proposed: false,
+  endorsed: new Set(), skipped: new Set(), passes: new Map(), zeroVoted: new Set(), dropped: new Set(),
+  decided: new Map(), skipTimerExpired: false, buffered: [], previousVals: new Map(),
+});
+
+/**
+ * The hash of a proposal: keccak256 over the text `seq|proposer|timestamp|tx,tx,...`. The code
+ * hashes its own byte encoding; what matters is that the hash binds all of them.
+ *
+ * @spec CONS-TUMB-VAL.1
+ */
+export const proposalHash = (seq: number, proposer: ValidatorId, timestamp: bigint, txs: readonly TxHash[]): Value =>
+  bytesToHex(keccak256(utf8(`${seq}|${proposer}|${timestamp}|${txs.join(',')}`)));
+
+interface Work {
+  readonly config: NodeConfig;
+  readonly ba: MybaConfig;
+  readonly s: NodeState;
+  readonly sends: Send<Message>[];
+  readonly outputs: NodeOutput[];
+}
+
+const proposers = (w: Work): readonly ValidatorId[] => w.config.validators.validators.map((v) => v.id);
+
+const holds = (s: NodeState, p: ValidatorId, h: Value): boolean => s.vals.get(p)?.has(h) === true;
+
+const passStake = (w: Work): bigint => stakeOfSet(w.config.validators, w.s.passes.keys());
+
+const passed = (w: Work): boolean => w.s.passes.has(w.config.me);
+
+/** Runs a MyBA handler on the node's copy of the instance and applies its effects. */
+const withInstance = (w: Work, p: ValidatorId, run: (bw: BaWork) => void): void => {
+  let inst = w.s.instances.get(p);
+  if (inst === undefined) {
+    inst = newInstance(w.ba, w.s.seq, p);
+    w.s.instances.set(p, inst);
+  }
+  const bw: BaWork = { config: w.ba, inst, sends: [], effects: [] };
+  run(bw);
+  w.sends.push(...bw.sends);
+  for (const e of bw.effects) {
+    if (e.kind === 'endorsed') w.s.endorsed.add(p);
+    else if (e.kind === 'endorse-request') onEndorseRequest(w, p, e.value);
+    else onDecided(w, p, e.decision.value, e.decision.round, e.decision.fast);
+  }
+};
+
+/**
+ * Round-0 BVALs from more than the faulty stake: endorse (with val_exist = whether the proposal is
+ * held) unless already passed, in which case vote ZERO instead.
+ *
+ * @spec CONS-MYBA-ENDORSE.1 CONS-TUMB-NO-ENDORSE-AFTER-PASS.1
+ */
+const onEndorseRequest = (w: Work, p: ValidatorId, h: Value): void => {
+  if (passed(w)) {
+    voteZero(w, p);
+    return;
+  }
+  withInstance(w, p, (bw) => endorse(bw, h, holds(w.s, p, h)));
+};
+
+const voteZero = (w: Work, p: ValidatorId): void => {
+  w.s.zeroVoted.add(p);
+  withInstance(w, p, zeroVote);
+};
+
+/** An instance decided: record it, and re-check skip, pass and completion. @spec CONS-TUMB-PENDING.1 */
+const onDecided = (w: Work, p: ValidatorId, value: Value, round: number, fast: boolean): void => {
+  if (w.s.decided.has(p)) return;
+  w.s.decided.set(p, value);
+  w.outputs.push({ kind: 'decided', seq: w.s.seq, proposer: p, value, round, fast });
+  if (value !== ZERO && [...w.s.decided.values()].filter((v) => v !== ZERO).length === 1) checkCanSkip(w);
+  checkCanPass(w);
+  checkComplete(w);
+};
+
+/** @spec CONS-TUMB-PENDING.1 */
+export const pendingProposers = (config: NodeConfig, s: NodeState): readonly ValidatorId[] =>
+  config.validators.validators.map((v) => v.id).filter((p) => {
+    if (s.dropped.has(p)) return false;
+    const d = s.decided.get(p);
+    // Once PASS stake reaches quorum every undecided instance that is not dropped is waited for:
+    // other validators may have decided it although this one never saw its VAL.
+    if (d === undefined) return s.tracked.has(p) || reachesQuorum(config.validators, s.passes.keys());
+    return d !== ZERO && !holds(s, p, d);
+  });
+
+/** @spec CONS-TUMB-SKIP.1 */
+const checkCanSkip = (w: Work): void => {
+  if (w.s.proposed || !w.s.skipTimerExpired) return;
+  if (![...w.s.decided.values()].some((v) => v !== ZERO)) return;
+  w.s.proposed = true;
+  w.sends.push({ to: 'all', msg: { type: 'skip', seq: w.s.seq } });
+  onSkip(w, w.config.me);
+};
+
+const onSkip = (w: Work, from: ValidatorId): void => {
+  if (w.s.skipped.has(from)) return;
+  w.s.skipped.add(from);
+  checkCanPass(w);
+};
+
+/**
+ * Pass when every proposer is output (decided a hash or skipped) or every proposer's instance has
+ * decided or skipped; the timers are events.
+ *
+ * @spec CONS-TUMB-PASS.1
+ */
+const checkCanPass = (w: Work): void => {
+  if (passed(w)) return;
+  const ps = proposers(w);
+  const output = (p: ValidatorId): boolean => w.s.skipped.has(p) || (w.s.decided.has(p) && w.s.decided.get(p) !== ZERO);
+  const done = (p: ValidatorId): boolean => w.s.skipped.has(p) || w.s.decided.has(p);
+  if (ps.every(output) || ps.every(done)) pass(w);
+};
+
+/** Broadcast PASS with the endorsed set. @spec CONS-TUMB-PASS.1 CONS-TUMB-ENDORSED-SET.1 */
+const pass = (w: Work): void => {
+  if (passed(w)) return;
+  if (!w.s.proposed) w.s.proposed = true; // no proposal for this seq after passing
+  const endorsed = [...w.s.endorsed].sort((a, b) => a - b);
+  w.sends.push({ to: 'all', msg: { type: 'pass', seq: w.s.seq, endorsed } });
+  onPass(w, w.config.me, endorsed);
+};
+
+/**
+ * With PASS from a quorum: ZERO votes in every pending instance, then the drop rule, then
+ * completion.
+ *
+ * @spec CONS-TUMB-QUORUM-PASS.1 CONS-TUMB-DROP.1
+ */
+const onPass = (w: Work, from: ValidatorId, endorsed: readonly ValidatorId[]): void => {
+  if (w.s.passes.has(from)) return;
+  w.s.passes.set(from, endorsed);
+  if (!reachesQuorum(w.config.validators, w.s.passes.keys())) return;
+  for (const p of pendingProposers(w.config, w.s)) {
+    if (!w.s.zeroVoted.has(p)) voteZero(w, p);
+  }
+  for (const p of pendingProposers(w.config, w.s)) {
+    const notEndorsing = [...w.s.passes].filter(([, e]) => !e.includes(p)).map(([q]) => q);
+    if (reachesQuorum(w.config.validators, notEndorsing)) w.s.dropped.add(p);
+  }
+  checkComplete(w);
+};
+
+/**
+ * Complete the sequence number: block of decided hashes in proposer order, median timestamp,
+ * then move on and replay what was buffered for the next one.
+ *
+ * @spec CONS-TUMB-COMPLETE.1 CONS-TUMB-OUTPUT.1 CONS-TUMB-TIMESTAMP.1
+ */
+const checkComplete = (w: Work): void => {
+  if (passStake(w) < w.config.validators.thresholds.quorum) return;
+  if (pendingProposers(w.config, w.s).length > 0) return;
+  const s = w.s;
+  const included = [...s.decided].filter(([p, v]) => v !== ZERO && !s.dropped.has(p)).sort((a, b) => a[0] - b[0]);
+  const proposals = included.map(([p, h]) => {
+    const val = s.vals.get(p)!.get(h)!;
+    return { proposer: p, timestamp: val.timestamp, txs: val.txs, voters: [...(s.instances.get(p)?.voters.get(h) ?? [])] };
+  });
+  const ts = blockTimestamp({ last: s.lastTimestamp, timestamps: proposals.map((q) => q.timestamp), emptyAdvance: w.config.emptyAdvance ?? DEFAULT_EMPTY_ADVANCE_MS });
+  // Timestamps come from accepted VALs, which are u64 by construction; the fallback keeps the model total.
+  const timestamp = ts.ok ? ts.value : s.lastTimestamp + 1n;
+  w.outputs.push({ kind: 'block', seq: s.seq, timestamp, proposals });
+  const buffered = s.buffered;
+  const next = initialNodeState(s.seq, timestamp);
+  next.previousVals = s.vals;
+  Object.assign(s, next);
+  for (const b of buffered) handle(w, { kind: 'deliver', from: b.from, msg: b.msg });
+};
+
+const seqOf = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.seq);
+
+/**
+ * A VAL: from its proposer, for a validator, with a correct hash, valid, and the first from that
+ * proposer; it carries the proposer's BVAL(0, H). Then endorse, or vote ZERO after passing.
+ *
+ * @spec CONS-TUMB-VAL-ACCEPT.1 CONS-TUMB-NO-ENDORSE-AFTER-PASS.1
+ */
+const onVal = (w: Work, from: ValidatorId, val: Val): void => {
+  const s = w.s;
+  if (from !== val.proposer || !w.config.validators.stakeOf.has(val.proposer)) return;
+  if (val.hash !== proposalHash(val.seq, val.proposer, val.timestamp, val.txs)) return;
+  if ((s.vals.get(val.proposer)?.size ?? 0) > 0) return;
+  if (w.config.validPayload !== undefined && !w.config.validPayload(val)) return;
+  s.vals.set(val.proposer, new Map([[val.hash, val]]));
+  const d = s.decided.get(val.proposer);
+  if (d !== undefined) {
+    checkComplete(w);
+    return;
+  }
+  if (passStake(w) < w.config.validators.thresholds.quorum) s.tracked.add(val.proposer);
+  const embedded: BaMessage = { type: 'bval', seq: val.seq, proposer: val.proposer, round: 0, value: val.hash, valExist: true };
+  withInstance(w, val.proposer, (bw) => onBval(bw, val.proposer, embedded));
+  if (passed(w)) voteZero(w, val.proposer);
+  else withInstance(w, val.proposer, (bw) => endorse(bw, val.hash, true));
+};
+
+/** A retrieved proposal is accepted only for a decided hash it matches. @spec CONS-TUMB-RETRIEVE.1 */
+const onResponse = (w: Work, val: Val): void => {
+  const d = w.s.decided.get(val.proposer);
+  if (d === undefined || d !== val.hash || holds(w.s, val.proposer, d)) return;
+  if (val.hash !== proposalHash(val.seq, val.proposer, val.timestamp, val.txs)) return;
+  if (w.config.validPayload !== undefined && !w.config.validPayload(val)) return;
+  const m = new Map(w.s.vals.get(val.proposer) ?? []);
+  m.set(val.hash, val);
+  w.s.vals.set(val.proposer, m);
+  checkComplete(w);
+};
+
+/** @spec CONS-TUMB-VAL.1 */
+const propose = (w: Work, timestamp: bigint, txs: readonly TxHash[]): void => {
+  if (w.s.proposed || passed(w)) return;
+  w.s.proposed = true;
+  const me = w.config.me;
+  const val: Val = { seq: w.s.seq, proposer: me, timestamp, txs, hash: proposalHash(w.s.seq, me, timestamp, txs) };
+  w.sends.push({ to: 'all', msg: { type: 'val', val } });
+  w.s.vals.set(me, new Map([[val.hash, val]]));
+  w.s.tracked.add(me);
+  const own: BaMessage = { type: 'bval', seq: val.seq, proposer: me, round: 0, value: val.hash, valExist: true };
+  withInstance(w, me, (bw) => {
+    bw.inst.rounds.set(0, { bvals: new Map(), own: [val.hash], ownWithPayload: [val.hash], valid: new Map(), proms: new Map(), auxes: new Map() });
+    onBval(bw, me, own);
+  });
+  w.s.endorsed.add(me);
+};
+
+/** Requests the payload of every decided hash not held. @spec CONS-TUMB-RETRIEVE.1 */
+const requestMissing = (w: Work): void => {
+  for (const [p, h] of [...w.s.decided].sort((a, b) => a[0] - b[0])) {
+    if (h === ZERO || holds(w.s, p, h)) continue;
+    const voters = w.s.instances.get(p)?.voters.get(h) ?? [];
+    const msg: TumblerMessage = { type: 'request', seq: w.s.seq, proposer: p, hash: h };
+    if (voters.length === 0) w.sends.push({ to: 'all', msg });
+    else for (const v of voters) w.sends.push({ to: v, msg });
+  }
+};
+
+const handle = (w: Work, event: NodeEvent): void => {
+  const s = w.s;
+  if (event.kind === 'propose') return propose(w, event.timestamp, event.txs);
+  if (event.kind === 'timer') {
+    if (event.timer === 'skip') {
+      s.skipTimerExpired = true;
+      checkCanSkip(w);
+    } else if (event.timer === 'soft-pass') {
+      if ([...s.decided.values()].some((v) => v !== ZERO)) pass(w);
+    } else if (event.timer === 'hard-pass') pass(w);
+    else requestMissing(w);
+    return;
+  }
+  const { from, msg } = event;
+  if (!w.config.validators.stakeOf.has(from)) return;
+  // Messages naming a proposer that is not a validator belong to no instance (checked here so
+  // that buffered messages replayed on completion are filtered too).
+  if ('proposer' in msg && !w.config.validators.stakeOf.has(msg.proposer)) return;
+  const seq = seqOf(msg);
+  if (msg.type === 'request') {
+    const source = seq === s.seq ? s.vals : seq === s.seq - 1 ? s.previousVals : undefined;
+    const val = source?.get(msg.proposer)?.get(msg.hash);
+    if (val !== undefined) w.sends.push({ to: from, msg: { type: 'response', val } });
+    return;
+  }
+  if (seq === s.seq + 1) {
+    // CONS-TUMB-SEQ.1: bounded buffer for the next sequence number.
+    const limit = w.config.bufferPerSender ?? 64;
+    if (s.buffered.filter((b) => b.from === from).length < limit) s.buffered.push({ from, msg });
+    return;
+  }
+  if (seq !== s.seq) return;
+  switch (msg.type) {
+    case 'val': return onVal(w, from, msg.val);
+    case 'response': return onResponse(w, msg.val);
+    case 'skip': return onSkip(w, from);
+    case 'pass': return onPass(w, from, [...new Set(msg.endorsed)]);
+    case 'bval': return withInstance(w, msg.proposer, (bw) => onBval(bw, from, msg));
+    case 'prom': case 'aux': return withInstance(w, msg.proposer, (bw) => onPhase2(bw, from, msg));
+    case 'mainvote': return withInstance(w, msg.proposer, (bw) => onMainVote(bw, from, msg));
+  }
+};
+
+/**
+ * The per-validator step function: `(state, event) -> (state, messages, outputs)`. The input
+ * state is not changed; the returned state is a new value.
+ *
+ * @spec CONS-TUMB-SEQ.1
+ */
+export const nodeStep = (config: NodeConfig, state: NodeState, event: NodeEvent): { readonly state: NodeState; readonly sends: readonly Send<Message>[]; readonly outputs: readonly NodeOutput[] } => {
+  const ba: MybaConfig = { validators: config.validators, me: config.me, coin: config.coin, routing: config.routing };
+  const w: Work = { config, ba, s: structuredClone(state), sends: [], outputs: [] };
+  handle(w, event);
+  return { state: w.s, sends: w.sends, outputs: w.outputs };
+};
+
+export type { MainVote };
