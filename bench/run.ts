@@ -31,17 +31,16 @@ const main = async (): Promise<number> => {
   const options = quick ? { rounds: 5, roundMs: 20 } : { rounds: 15, roundMs: 150 };
   for (const area of names) {
     const bench = AREAS[area]!;
+    // dist/bench/run.js writes to the source tree's bench/results.
+    const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', `${area}.json`);
+    mkdirSync(dirname(out), { recursive: true });
     if (typeof bench !== 'function') {
       const { result, table } = await bench.run(args);
-      const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', `${area}.json`);
-      mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, `${JSON.stringify({ area, ...(result as object) }, null, 2)}\n`);
       process.stdout.write(`${table}\n(written to bench/results/${area}.json)\n`);
       continue;
     }
     const results: ComparisonResult[] = bench().map((c) => compare(c, options));
-    const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', `${area}.json`);
-    mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify({ area, node: process.version, rounds: options.rounds, roundMs: options.roundMs, results }, null, 2)}\n`);
     process.stdout.write(`${textTable(
       ['comparison', 'ours', 'median', 'peer', 'median', 'ours/peer', 'ours min..max'],

@@ -4,9 +4,9 @@ import { simulate } from '../../impl/consensus/sim.js';
 import { coinOf, equalSet, lockstepNode, safetyViolation } from './lockstep.js';
 import { scheduleArb } from './schedules.js';
 
-// ~40 ms per lock-step run (the model copies its state on every step): 400 here and 400 in part B
+// ~40 ms per lock-step run (the model copies its state on every step): 800 here and 800 in part B
 // by default; PHAROS_SLOW runs 5000 in each part.
-const RUNS = Number(process.env['CONS_RUNS'] ?? (process.env['PHAROS_SLOW'] ? 5000 : 400));
+const RUNS = Number(process.env['CONS_RUNS'] ?? (process.env['PHAROS_SLOW'] ? 5000 : 800));
 
 describe('consensus model and engine in lock-step over random schedules (part A)', () => {
   it('identical messages and outputs, safety for every honest validator, completion without loss (CONS-MYBA-AGREEMENT.1, CONS-SAFETY-BLOCK.1, CONS-SAFETY-PREFIX.1, CONS-SAFETY-NO-DUP.1, CONS-LIVENESS-COIN.1)', () => {

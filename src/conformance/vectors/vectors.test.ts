@@ -13,14 +13,19 @@ import { loadVectorDir, loadVectorText, formatProblem } from './load.js';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const vectorsDir = join(root, 'vectors');
 
+const writeTree = async (tree: ReadonlyMap<string, string>): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'pharos-vectors-'));
+  for (const [path, content] of tree) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+};
+
 describe('vector generation (VEC-REPRODUCIBLE.1, VEC-EXPECTED-FROM-MODEL.1)', () => {
   it('regenerating into a temporary directory reproduces the committed vectors byte for byte', async () => {
     const tree = generateVectorTree(allKinds);
-    const tmp = await mkdtemp(join(tmpdir(), 'pharos-vectors-'));
-    for (const [path, content] of tree) {
-      await mkdir(dirname(join(tmp, path)), { recursive: true });
-      await writeFile(join(tmp, path), content);
-    }
+    const tmp = await writeTree(tree);
     for (const [path] of tree) {
       expect(await readFile(join(tmp, path), 'utf8'), path).toBe(await readFile(join(vectorsDir, path), 'utf8'));
     }
@@ -30,11 +35,7 @@ describe('vector generation (VEC-REPRODUCIBLE.1, VEC-EXPECTED-FROM-MODEL.1)', ()
 
   it('the check notices a changed, a missing and a stray file', async () => {
     const tree = generateVectorTree(allKinds);
-    const tmp = await mkdtemp(join(tmpdir(), 'pharos-vectors-'));
-    for (const [path, content] of tree) {
-      await mkdir(dirname(join(tmp, path)), { recursive: true });
-      await writeFile(join(tmp, path), content);
-    }
+    const tmp = await writeTree(tree);
     await writeFile(join(tmp, 'encoding/digest/known.json'), (await readFile(join(tmp, 'encoding/digest/known.json'), 'utf8')).replace('"sha256-abc"', '"sha256-abd"'));
     await rm(join(tmp, 'index.json'));
     await writeFile(join(tmp, 'encoding/digest/old.json'), '{}');
