@@ -1,0 +1,93 @@
+/**
+ * Transaction decoding checks, hashing and execution for the pipeline implementation. Execution
+ * reports its reads through a callback that may abort (a read of a value still being
+ * re-executed), which is what optimistic parallel execution needs.
+ */
+import { keccak256 } from '../encoding/keccak.js';
+import type { Result } from '../../model/encoding/result.js';
+import type { Tx, Receipt } from '../../model/pipeline/tx.js';
+import type { GenesisAccount } from '../../model/pipeline/serial.js';
+
+const enc = new TextEncoder();
+export const utf8 = (s: string): Uint8Array => enc.encode(s);
+export const hex = (b: Uint8Array): string => `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
+
+const NAME = /^[a-z0-9]{1,16}$/;
+const LIMIT = 0xffff_ffff_ffff_ffffn;
+
+const bad = (code: string, message: string): Result<never> => ({ ok: false, error: { code, message } });
+
+export const checkTx = (tx: Tx, where: string): Result<never> | null => {
+  for (const a of tx.kind === 'transfer' ? [tx.from, tx.to] : [tx.from, tx.contract]) {
+    if (!NAME.test(a)) return bad('Pipeline.Input.BAD_TX', `${where}: account ${JSON.stringify(a)} is not 1 to 16 lowercase letters or digits`);
+  }
+  if (tx.amount < 0n || tx.amount > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
+  if (!Number.isSafeInteger(tx.salt) || tx.salt < 0 || tx.salt > 0xffff_ffff) return bad('Pipeline.Input.BAD_TX', `${where}: salt ${tx.salt} is outside [0, 2^32 - 1]`);
+  if (tx.kind === 'call') {
+    if (!Number.isSafeInteger(tx.slot) || tx.slot < 0 || tx.slot > 255) return bad('Pipeline.Input.BAD_TX', `${where}: slot ${tx.slot} is outside [0, 255]`);
+    if (!['add', 'sub', 'move'].includes(tx.op)) return bad('Pipeline.Input.BAD_TX', `${where}: unknown call operation ${JSON.stringify(tx.op)}`);
+  }
+  return null;
+};
+
+export const checkGenesis = (genesis: readonly GenesisAccount[]): Result<never> | null => {
+  const names = new Set<string>();
+  for (let i = 0; i < genesis.length; i++) {
+    const g = genesis[i]!;
+    if (!NAME.test(g.account)) return bad('Pipeline.Input.BAD_GENESIS', `genesis[${i}]: account ${JSON.stringify(g.account)} is not 1 to 16 lowercase letters or digits`);
+    if (g.balance < 0n || g.balance > LIMIT) return bad('Pipeline.Input.BAD_GENESIS', `genesis[${i}]: balance ${g.balance} is outside [0, 2^64 - 1]`);
+    if (names.has(g.account)) return bad('Pipeline.Input.BAD_GENESIS', `genesis[${i}]: account ${g.account} is listed twice`);
+    names.add(g.account);
+  }
+  return null;
+};
+
+export const hashTx = (tx: Tx): string =>
+  hex(keccak256(utf8(tx.kind === 'transfer' ? `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}` : `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`)));
+
+export interface Outcome {
+  readonly status: 'success' | 'revert';
+  readonly code: string | null;
+  readonly output: bigint;
+  readonly writes: readonly (readonly [string, bigint])[];
+}
+
+/** Thrown through `run` when a read hits a value whose writer is being re-executed. */
+export class ReadBlocked {
+  constructor(readonly on: number) {}
+}
+
+/** Runs a transaction; `read` returns a key's value (0 when absent) or throws ReadBlocked. */
+export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
+  switch (tx.kind) {
+    case 'transfer': {
+      const fromKey = `bal/${tx.from}`;
+      const have = read(fromKey);
+      if (have < tx.amount) return { status: 'revert', code: 'Pipeline.Transfer.INSUFFICIENT_BALANCE', output: have, writes: [] };
+      if (tx.to === tx.from) return { status: 'success', code: null, output: have, writes: [[fromKey, have]] };
+      const toKey = `bal/${tx.to}`;
+      const dest = read(toKey);
+      return { status: 'success', code: null, output: have - tx.amount, writes: [[fromKey, have - tx.amount], [toKey, dest + tx.amount]] };
+    }
+    case 'call': {
+      const slotKey = `sto/${tx.contract}/${tx.slot}`;
+      const cur = read(slotKey);
+      switch (tx.op) {
+        case 'add':
+          return { status: 'success', code: null, output: cur + tx.amount, writes: [[slotKey, cur + tx.amount]] };
+        case 'sub':
+          return cur < tx.amount
+            ? { status: 'revert', code: 'Pipeline.Call.UNDERFLOW', output: cur, writes: [] }
+            : { status: 'success', code: null, output: cur - tx.amount, writes: [[slotKey, cur - tx.amount]] };
+        case 'move': {
+          const balKey = `bal/${tx.from}`;
+          const bal = read(balKey);
+          if (bal < tx.amount) return { status: 'revert', code: 'Pipeline.Transfer.INSUFFICIENT_BALANCE', output: bal, writes: [] };
+          return { status: 'success', code: null, output: cur + tx.amount, writes: [[balKey, bal - tx.amount], [slotKey, cur + tx.amount]] };
+        }
+      }
+    }
+  }
+};
+
+export const receiptBytes = (r: Receipt): Uint8Array => utf8(`${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`);
