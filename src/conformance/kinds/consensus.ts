@@ -1,11 +1,16 @@
 import { Schema } from 'effect';
 import { BigIntFromDecimal } from '../../model/encoding/index.js';
-import { type Result, flatMapResult, mapResult, ok } from '../../model/encoding/result.js';
+import { createHash } from 'node:crypto';
+import { type Result, fail, flatMapResult, mapResult, ok } from '../../model/encoding/result.js';
 import * as mv from '../../model/consensus/validators.js';
 import * as mc from '../../model/consensus/certificate.js';
 import * as ml from '../../model/consensus/ledger.js';
 import * as mt from '../../model/consensus/timestamp.js';
+import * as mn from '../../model/consensus/node.js';
+import type { Message, NodeEvent, NodeOutput } from '../../model/consensus/node.js';
+import type { Send } from '../../model/consensus/myba.js';
 import * as impl from '../../impl/consensus/rules.js';
+import * as ie from '../../impl/consensus/engine.js';
 import { type CaseDraft, defineKind } from './kind.js';
 import { type Prng, prng } from '../vectors/prng.js';
 
@@ -401,4 +406,218 @@ export const medianTimestampKind = defineKind({
   ],
 });
 
-export const consensusKinds = [thresholdsKind, certificateKind, txMappingKind, dedupKind, medianTimestampKind] as const;
+
+// ---------------------------------------------------------------------------------------------
+// consensus/scenario
+
+const TimerS = Schema.Literal('skip', 'soft-pass', 'hard-pass', 'request');
+const StepS = Schema.Union(
+  Schema.Struct({ node: Int, propose: Schema.Struct({ timestamp: Dec, txs: Schema.Array(Str) }) }),
+  Schema.Struct({ node: Int, timer: TimerS }),
+  /** Deliver to `node` the `index`-th message (from 0) that `from` has sent to `node`. */
+  Schema.Struct({ node: Int, deliver: Schema.Struct({ from: Int, index: Int }) }),
+);
+type ScenarioStep = typeof StepS.Type;
+const ScenarioIn = Schema.Struct({
+  validators: Schema.Array(ValidatorS),
+  routing: Schema.Literal('normal', 'optimistic'),
+  /** coin(r) = coin[r mod length]. */
+  coin: Schema.NonEmptyArray(Schema.Literal(0, 1)),
+  steps: Schema.Array(StepS),
+});
+type ScenarioIn = typeof ScenarioIn.Type;
+const ScenarioOut = Schema.Struct({
+  /** Per step: sha256 of the canonical JSON of the step's messages and outputs. */
+  steps: Schema.Array(Str),
+  nodes: Schema.Array(Schema.Struct({
+    id: Int,
+    /** sha256 of the canonical JSON of every message the validator sent, in order. */
+    sent: Str,
+    decisions: Schema.Array(Schema.Struct({ seq: Int, proposer: Int, value: Str, round: Int, fast: Schema.Boolean })),
+    blocks: Schema.Array(Schema.Struct({
+      seq: Int, timestamp: Dec,
+      proposals: Schema.Array(Schema.Struct({ proposer: Int, timestamp: Dec, txs: Schema.Array(Str), voters: Schema.Array(Int) })),
+    })),
+  })),
+});
+type ScenarioOut = typeof ScenarioOut.Type;
+
+/** A validator under test: the model's nodeStep or the engine, behind one step function. */
+type Stepper = (event: NodeEvent) => { readonly sends: readonly Send<Message>[]; readonly outputs: readonly NodeOutput[] };
+
+/** Key-sorted JSON with bigints as decimal strings: the same text for equal values whatever the key order. */
+const stableJson = (v: unknown): string => {
+  if (typeof v === 'bigint') return JSON.stringify(v.toString());
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+};
+const digest = (v: unknown): string => `0x${createHash('sha256').update(stableJson(v)).digest('hex')}`;
+
+/**
+ * Replays a scenario on one stepper per validator: each step's event goes to its node, and the
+ * messages a node sends are queued per (sender, receiver) for later `deliver` steps.
+ */
+const replayScenario = (input: ScenarioIn, ids: readonly number[], make: (me: number) => Stepper): Result<ScenarioOut> => {
+  const nodes = new Map(ids.map((id) => [id, make(id)]));
+  const channels = new Map<string, Message[]>();
+  const sent = new Map<number, Send<Message>[]>(ids.map((id) => [id, []]));
+  const outputs = new Map<number, NodeOutput[]>(ids.map((id) => [id, []]));
+  const steps: string[] = [];
+  for (const [i, step] of input.steps.entries()) {
+    const node = nodes.get(step.node);
+    if (node === undefined) return fail('Consensus.Scenario.UNKNOWN_NODE', `steps[${i}].node ${step.node} is not a validator`);
+    let event: NodeEvent;
+    if ('propose' in step) event = { kind: 'propose', timestamp: step.propose.timestamp, txs: step.propose.txs };
+    else if ('timer' in step) event = { kind: 'timer', timer: step.timer };
+    else {
+      const msg = channels.get(`${step.deliver.from}>${step.node}`)?.[step.deliver.index];
+      if (msg === undefined) return fail('Consensus.Scenario.UNKNOWN_MESSAGE', `steps[${i}].deliver: validator ${step.deliver.from} has not sent message ${step.deliver.index} to ${step.node}`);
+      event = { kind: 'deliver', from: step.deliver.from, msg };
+    }
+    const res = node(event);
+    for (const s of res.sends) {
+      for (const to of s.to === 'all' ? ids.filter((x) => x !== step.node) : [s.to]) {
+        const key = `${step.node}>${to}`;
+        channels.set(key, [...(channels.get(key) ?? []), s.msg]);
+      }
+    }
+    sent.get(step.node)!.push(...res.sends);
+    outputs.get(step.node)!.push(...res.outputs);
+    steps.push(digest({ sends: res.sends, outputs: res.outputs }));
+  }
+  return ok({
+    steps,
+    nodes: ids.map((id) => {
+      const out = outputs.get(id)!;
+      return {
+        id, sent: digest(sent.get(id)!),
+        decisions: out.flatMap((o) => (o.kind === 'decided' ? [{ seq: o.seq, proposer: o.proposer, value: o.value, round: o.round, fast: o.fast }] : [])),
+        blocks: out.flatMap((o) => (o.kind === 'block' ? [{ seq: o.seq, timestamp: o.timestamp, proposals: o.proposals.map((p) => ({ ...p, voters: [...p.voters] })) }] : [])),
+      };
+    }),
+  });
+};
+
+const coinFn = (bits: readonly (0 | 1)[]) => (r: number): 0 | 1 => bits[r % bits.length]!;
+
+const scenarioModel = (input: ScenarioIn): Result<ScenarioOut> =>
+  flatMapResult(mv.validatorSet(input.validators), (validators) =>
+    replayScenario(input, validators.validators.map((v) => v.id), (me) => {
+      const config: mn.NodeConfig = { validators, me, coin: coinFn(input.coin), routing: input.routing };
+      let state = mn.initialNodeState();
+      return (ev) => {
+        const r = mn.nodeStep(config, state, ev);
+        state = r.state;
+        return r;
+      };
+    }));
+
+const scenarioImpl = (input: ScenarioIn): Result<ScenarioOut> =>
+  flatMapResult(mv.validatorSet(input.validators), (validators) =>
+    replayScenario(input, validators.validators.map((v) => v.id), (me) => {
+      const engine = ie.createEngine({ validators, me, coin: coinFn(input.coin), routing: input.routing }, 0, 0n);
+      return (ev) => ie.engineStep(engine, ev);
+    }));
+
+/**
+ * A scenario drawn with a seeded scheduler and recorded as explicit steps: every live validator
+ * proposes (or stays silent), then messages are delivered in random order, sometimes twice or
+ * never, and when nothing is left to deliver every live validator's timers fire. Decisions are
+ * the model's, computed when the vectors are generated.
+ */
+const drawScenario = (r: Prng, opts: { n: number; silent: readonly number[]; routing: 'normal' | 'optimistic'; coin: readonly (0 | 1)[]; loss: number; dup: number; maxSteps: number }): ScenarioIn => {
+  const ids = Array.from({ length: opts.n }, (_, i) => i);
+  const validators = ids.map((id) => ({ id, stake: 1n }));
+  const live = ids.filter((id) => !opts.silent.includes(id));
+  const input: ScenarioIn = { validators, routing: opts.routing, coin: [opts.coin[0]!, ...opts.coin.slice(1)], steps: [] };
+  const steps: ScenarioStep[] = [];
+  // Drive the model to learn how many messages each step sends, so that deliveries name real ones.
+  const set = mv.validatorSet(validators);
+  if (!set.ok) return input;
+  const states = new Map(live.map((id) => [id, mn.initialNodeState()]));
+  const sentCount = new Map<string, number>();
+  const pending: { from: number; to: number; index: number }[] = [];
+  const channelMsgs = new Map<string, Message[]>();
+  const record = (from: number, res: readonly Send<Message>[]): void => {
+    for (const s of res) for (const to of s.to === 'all' ? ids.filter((x) => x !== from) : [s.to]) channelMsgs.set(`${from}>${to}`, [...(channelMsgs.get(`${from}>${to}`) ?? []), s.msg]);
+  };
+  const apply = (step: ScenarioStep, ev: NodeEvent): void => {
+    const config: mn.NodeConfig = { validators: set.value, me: step.node, coin: coinFn(opts.coin), routing: opts.routing };
+    const res = mn.nodeStep(config, states.get(step.node)!, ev);
+    states.set(step.node, res.state);
+    steps.push(step);
+    record(step.node, res.sends);
+    for (const s of res.sends) {
+      for (const to of s.to === 'all' ? ids.filter((x) => x !== step.node) : [s.to]) {
+        const key = `${step.node}>${to}`;
+        const index = sentCount.get(key) ?? 0;
+        sentCount.set(key, index + 1);
+        if (live.includes(to) && !(r.below(1000) < opts.loss * 1000)) pending.push({ from: step.node, to, index });
+      }
+    }
+  };
+  const step = (st: ScenarioStep): void => {
+    const ev: NodeEvent = 'propose' in st ? { kind: 'propose', timestamp: st.propose.timestamp, txs: st.propose.txs }
+      : 'timer' in st ? { kind: 'timer', timer: st.timer }
+      : { kind: 'deliver', from: st.deliver.from, msg: channelMsgs.get(`${st.deliver.from}>${st.node}`)![st.deliver.index]! };
+    apply(st, ev);
+  };
+  for (const id of live) step({ node: id, propose: { timestamp: BigInt(1000 + r.below(100)), txs: [`0x${id.toString(16).padStart(64, '0')}`, `0x${'ab'.repeat(32)}`] } });
+  let quiet = 0;
+  while (steps.length < opts.maxSteps && quiet < 3) {
+    if (pending.length === 0) {
+      quiet++;
+      for (const id of live) for (const timer of ['skip', 'soft-pass', 'hard-pass', 'request'] as const) step({ node: id, timer });
+      continue;
+    }
+    quiet = 0;
+    const k = r.below(pending.length);
+    const d = pending[k]!;
+    if (!(r.below(1000) < opts.dup * 1000)) pending.splice(k, 1);
+    step({ node: d.to, deliver: { from: d.from, index: d.index } });
+  }
+  return { ...input, steps };
+};
+
+const SC = ['CONS-TUMB-SEQ.1', 'CONS-MYBA-AGREEMENT.1', 'CONS-TUMB-COMPLETE.1', 'CONS-TUMB-OUTPUT.1', 'CONS-TUMB-ROUTING.1'];
+const scDraft = encoded(ScenarioIn);
+
+const scenarioCases = (seed: number): readonly CaseDraft[] => {
+  const r = prng(seed);
+  const cases: CaseDraft[] = [];
+  const configs = [
+    { id: 'all-honest', description: 'Four honest validators, random delivery order', silent: [] as number[], loss: 0, dup: 0 },
+    { id: 'one-silent', description: 'One silent validator: its instance is dropped or decided ZERO', silent: [3], loss: 0, dup: 0 },
+    { id: 'duplicates', description: 'Messages delivered more than once', silent: [] as number[], loss: 0, dup: 0.2 },
+    { id: 'lossy', description: 'Some messages never delivered (no liveness expected)', silent: [] as number[], loss: 0.1, dup: 0 },
+  ];
+  for (const c of configs) {
+    for (const routing of ['normal', 'optimistic'] as const) {
+      for (const coin of [[0], [1], [0, 1]] as const) {
+        const input = drawScenario(r, { n: 4, silent: c.silent, routing, coin, loss: c.loss, dup: c.dup, maxSteps: 200 });
+        cases.push(scDraft(`${c.id}.${routing}.coin-${coin.join('')}`, `${c.description}; ${routing} routing; coin ${coin.join(',')}`, [...SC, ...(routing === 'optimistic' ? ['CONS-TUMB-ROUTING-SWITCH.1'] : [])], input));
+      }
+    }
+  }
+  const bad = drawScenario(prng(seed + 1), { n: 4, silent: [], routing: 'normal', coin: [1], loss: 0, dup: 0, maxSteps: 10 });
+  cases.push(scDraft('unknown-message', 'A delivery naming a message never sent', SC, { ...bad, steps: [...bad.steps, { node: 0, deliver: { from: 1, index: 999 } }] }));
+  cases.push(scDraft('unknown-node', 'A step for a validator not in the set', SC, { ...bad, steps: [{ node: 9, timer: 'skip' }] }));
+  return cases;
+};
+
+export const scenarioKind = defineKind({
+  kind: 'consensus/scenario',
+  area: 'consensus',
+  description: 'A whole MyTumbler run of four validators on an explicit delivery schedule: per step a digest of the messages and outputs, per validator a digest of everything it sent, its decisions and its blocks.',
+  input: ScenarioIn,
+  output: ScenarioOut,
+  errorCodes: [...VALIDATOR_ERRORS, 'Consensus.Scenario.UNKNOWN_NODE', 'Consensus.Scenario.UNKNOWN_MESSAGE'],
+  model: scenarioModel,
+  impl: scenarioImpl,
+  suites: [{ suite: 'random', description: 'Seeded delivery schedules: honest, one silent validator, duplicates, loss; both routings; three coins', seed: 3333, cases: scenarioCases }],
+});
+
+export const consensusKinds = [thresholdsKind, certificateKind, txMappingKind, dedupKind, medianTimestampKind, scenarioKind] as const;

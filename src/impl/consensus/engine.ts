@@ -202,32 +202,47 @@ const endorse = (e: Engine, inst: Inst, fx: Effect[], h: Value, valExist: boolea
   if (inst.decided !== undefined) return;
   const r0 = roundOf(e, inst, 0);
   if (r0.own.length > 0) return;
-  if (h === ZERO) inst.normal = true;
+  if (h === ZERO) switchPath(e, inst);
   if (inst.round !== 0 || r0.phase2 !== undefined) return;
   if ((r0.values.get(h)?.bvalStake ?? 0n) >= e.set.thresholds.quorum) return;
   sendBval(e, inst, fx, 0, h, valExist, inst.normal ? 'all' : inst.proposer);
   fx.push({ kind: 'endorsed' });
 };
 
+const latestMainVote = (inst: Inst): MainVote | undefined => {
+  let best: MainVote | undefined;
+  for (const rs of inst.rounds.values()) if (rs.mainVote !== undefined && (best === undefined || rs.mainVote.round > best.round)) best = rs.mainVote;
+  return best;
+};
+
+/** Leaves the optimistic path once, re-broadcasting what went to the proposer only. */
+const switchPath = (e: Engine, inst: Inst): void => {
+  if (inst.normal) return;
+  inst.normal = true;
+  const cert = inst.decided?.cert ?? latestMainVote(inst);
+  if (cert !== undefined) {
+    send(e, 'all', { type: 'mainvote', seq: inst.seq, proposer: inst.proposer, cert });
+    return;
+  }
+  const r0 = inst.rounds.get(0);
+  if (r0 === undefined) return;
+  if (r0.phase2 !== undefined) {
+    const qc = r0.values.get(r0.phase2.value)!.qc!;
+    send(e, 'all', { type: r0.phase2.kind, seq: inst.seq, proposer: inst.proposer, round: 0, value: r0.phase2.value, qc });
+    return;
+  }
+  for (const v of r0.own) send(e, 'all', { type: 'bval', seq: inst.seq, proposer: inst.proposer, round: 0, value: v, valExist: r0.ownPayload.includes(v) });
+};
+
 const zeroVote = (e: Engine, inst: Inst, fx: Effect[]): void => {
   if (inst.round !== 0 || inst.zeroVoted) return;
   inst.zeroVoted = true;
-  const switching = !inst.normal;
-  inst.normal = true;
+  switchPath(e, inst);
   // In round 0 a main vote exists only together with a decision (a certificate either decides or
-  // moves the instance past round 0), so the certificate to re-broadcast is the decision's.
-  if (inst.decided !== undefined) {
-    if (switching) send(e, 'all', { type: 'mainvote', seq: inst.seq, proposer: inst.proposer, cert: inst.decided.cert });
-    return;
-  }
+  // moves the instance past round 0).
+  if (inst.decided !== undefined) return;
   const r0 = roundOf(e, inst, 0);
-  if (r0.phase2 !== undefined) {
-    const qc = r0.values.get(r0.phase2.value)!.qc!;
-    if (switching) send(e, 'all', { type: r0.phase2.kind, seq: inst.seq, proposer: inst.proposer, round: 0, value: r0.phase2.value, qc });
-    return;
-  }
-  if (r0.own.includes(ZERO)) return;
-  if (switching) for (const v of r0.own) send(e, 'all', { type: 'bval', seq: inst.seq, proposer: inst.proposer, round: 0, value: v, valExist: r0.ownPayload.includes(v) });
+  if (r0.phase2 !== undefined || r0.own.includes(ZERO)) return;
   sendBval(e, inst, fx, 0, ZERO, false, 'all');
 };
 
@@ -266,7 +281,7 @@ const checkBval = (e: Engine, inst: Inst, fx: Effect[], v: Value): void => {
     if (rs.phase2 !== undefined) return;
     const qc: QuorumCertificate = { round: r, value: v, signers: idsOf(e, vr!.bval) };
     setValid(rs, vr!, v, qc);
-    if (v === ZERO) inst.normal = true;
+    if (v === ZERO) switchPath(e, inst);
     const kind = phase2Kind(rs, v);
     castPhase2(e, inst, fx, kind, v, qc, kind === 'aux' || inst.proposer === e.me || inst.normal ? 'all' : inst.proposer);
     return;
@@ -301,7 +316,7 @@ const onPhase2 = (e: Engine, inst: Inst, fx: Effect[], from: Id, m: { type: 'pro
   if (!valid) setValid(rs, vr, m.value, m.qc);
   if (m.round !== inst.round) return;
   if (from !== e.me && rs.phase2 === undefined) {
-    if (m.value === ZERO) inst.normal = true;
+    if (m.value === ZERO) switchPath(e, inst);
     const kind = phase2Kind(rs, m.value);
     castPhase2(e, inst, fx, kind, m.value, vr.qc!, from === inst.proposer && !inst.normal ? inst.proposer : 'all');
     if (inst.decided !== undefined || inst.round !== m.round) return;
@@ -378,7 +393,7 @@ const onMainVote = (e: Engine, inst: Inst, fx: Effect[], from: Id, m: Extract<Me
   }
   const r = cert.round + 1;
   inst.round = r;
-  inst.normal = true;
+  switchPath(e, inst);
   sendBval(e, inst, fx, r, outcome.estimate, false, 'all');
   // Votes and BVALs of the new round that arrived early count now.
   const next = roundOf(e, inst, r);

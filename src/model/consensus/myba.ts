@@ -127,18 +127,50 @@ export const endorse = (w: BaWork, h: Value, valExist: boolean): void => {
   if (inst.decided !== undefined) return;
   const r0 = roundOf(inst, 0);
   if (r0.own.length > 0) return; // already BVAL'd h, or another value (ZERO included)
-  if (h === ZERO) inst.normalPath = true;
+  if (h === ZERO) switchToNormalPath(w);
   if (inst.round !== 0 || r0.phase2 !== undefined) return;
   if (reachesQuorum(w.config.validators, r0.bvals.get(h) ?? [])) return;
   sendBval(w, 0, h, valExist, inst.normalPath ? 'all' : inst.proposer);
   w.effects.push({ kind: 'endorsed', value: h });
 };
 
+/** The main-vote certificate of the highest round that has one. */
+const latestMainVote = (inst: InstanceState): MainVote | undefined => {
+  let best: MainVote | undefined;
+  for (const rs of inst.rounds.values()) if (rs.mainVote !== undefined && (best === undefined || rs.mainVote.round > best.round)) best = rs.mainVote;
+  return best;
+};
+
 /**
- * The ZERO vote of round 0, once per instance; it also switches the instance to the normal path.
- * Coming from the optimistic path it first re-broadcasts what was sent to the proposer only (the
- * decision certificate, or the phase-2 vote, or the own BVAL(0, H)); then, unless a phase-2 vote
- * was already cast, it broadcasts BVAL(0, ZERO) if not already sent.
+ * Leaves the optimistic path, once: what was sent to the proposer only is re-broadcast, because
+ * from now on nobody relays it (a crashed or withholding proposer would otherwise swallow it).
+ * That is the decision certificate or the latest main-vote certificate if there is one, else the
+ * phase-2 vote of round 0, else the own BVAL(0, ·) messages.
+ *
+ * @spec CONS-TUMB-ROUTING-SWITCH.1
+ */
+export const switchToNormalPath = (w: BaWork): void => {
+  const inst = w.inst;
+  if (inst.normalPath) return;
+  inst.normalPath = true;
+  const cert = inst.decided?.cert ?? latestMainVote(inst);
+  if (cert !== undefined) {
+    send(w, 'all', { type: 'mainvote', ...header(inst), cert });
+    return;
+  }
+  const r0 = inst.rounds.get(0);
+  if (r0 === undefined) return;
+  if (r0.phase2 !== undefined) {
+    send(w, 'all', { type: r0.phase2.kind, ...header(inst), round: 0, value: r0.phase2.value, qc: r0.valid.get(r0.phase2.value)! });
+    return;
+  }
+  for (const v of r0.own) send(w, 'all', { type: 'bval', ...header(inst), round: 0, value: v, valExist: r0.ownWithPayload.includes(v) });
+};
+
+/**
+ * The ZERO vote of round 0, once per instance; it also switches the instance to the normal path
+ * (re-broadcasting what was sent to the proposer only); then, unless a certificate or a phase-2
+ * vote already exists, it broadcasts BVAL(0, ZERO) if not already sent.
  *
  * @spec CONS-MYBA-ZERO-VOTE.1 CONS-TUMB-ROUTING-SWITCH.1
  */
@@ -146,21 +178,10 @@ export const zeroVote = (w: BaWork): void => {
   const inst = w.inst;
   if (inst.round !== 0 || inst.zeroVoted) return;
   inst.zeroVoted = true;
-  const switching = !inst.normalPath;
-  inst.normalPath = true;
-  const latest = inst.decided?.cert ?? [...inst.rounds.values()].map((r) => r.mainVote).filter((m) => m !== undefined).at(-1);
-  if (latest !== undefined) {
-    if (switching) send(w, 'all', { type: 'mainvote', ...header(inst), cert: latest });
-    return;
-  }
+  switchToNormalPath(w);
+  if (inst.decided !== undefined || latestMainVote(inst) !== undefined) return;
   const r0 = roundOf(inst, 0);
-  if (r0.phase2 !== undefined) {
-    const qc = r0.valid.get(r0.phase2.value)!;
-    if (switching) send(w, 'all', { type: r0.phase2.kind, ...header(inst), round: 0, value: r0.phase2.value, qc });
-    return;
-  }
-  if (r0.own.includes(ZERO)) return;
-  if (switching) for (const v of r0.own) send(w, 'all', { type: 'bval', ...header(inst), round: 0, value: v, valExist: r0.ownWithPayload.includes(v) });
+  if (r0.phase2 !== undefined || r0.own.includes(ZERO)) return;
   sendBval(w, 0, ZERO, false, 'all');
 };
 
@@ -203,7 +224,7 @@ const checkBval = (w: BaWork, v: Value): void => {
     if (rs.phase2 !== undefined) return;
     const qc: QuorumCertificate = { round: r, value: v, signers: [...senders].sort((a, b) => a - b) };
     rs.valid.set(v, qc);
-    if (v === ZERO) inst.normalPath = true;
+    if (v === ZERO) switchToNormalPath(w);
     const kind = rs.own.some((x) => x !== v) ? 'aux' : 'prom';
     const to = kind === 'aux' || inst.proposer === w.config.me || inst.normalPath ? 'all' : inst.proposer;
     castPhase2(w, kind, v, qc, to);
@@ -248,7 +269,7 @@ export const onPhase2 = (w: BaWork, from: ValidatorId, m: Extract<BaMessage, { t
   if (!rs.valid.has(m.value)) rs.valid.set(m.value, m.qc);
   if (m.round !== inst.round) return;
   if (from !== w.config.me && rs.phase2 === undefined) {
-    if (m.value === ZERO) inst.normalPath = true;
+    if (m.value === ZERO) switchToNormalPath(w);
     const kind = rs.own.some((x) => x !== m.value) ? 'aux' : 'prom';
     const to = from === inst.proposer && !inst.normalPath ? inst.proposer : 'all';
     castPhase2(w, kind, m.value, rs.valid.get(m.value)!, to);
@@ -325,7 +346,7 @@ export const onMainVote = (w: BaWork, from: ValidatorId, m: Extract<BaMessage, {
     return;
   }
   inst.round = cert.round + 1;
-  inst.normalPath = true;
+  switchToNormalPath(w);
   sendBval(w, inst.round, outcome.estimate, false, 'all');
   // Votes and BVALs of the new round that arrived early count now: a value already made valid by
   // an early PROM/AUX gets this validator's phase-2 vote, then the BVAL thresholds are re-checked.
@@ -341,9 +362,28 @@ export const onMainVote = (w: BaWork, from: ValidatorId, m: Extract<BaMessage, {
   }
 };
 
+/**
+ * A copy of an instance that a handler may edit without touching the original. Only the
+ * collections handlers change in place are copied; messages, certificates, decisions and the
+ * `voters` arrays (replaced, never edited) are shared.
+ */
+export const cloneInstance = (inst: InstanceState): InstanceState => ({
+  ...inst,
+  rounds: new Map([...inst.rounds].map(([r, rs]) => [r, cloneRound(rs)])),
+  voters: new Map(inst.voters),
+});
+
+const cloneSets = <K, V>(m: Map<K, Set<V>>): Map<K, Set<V>> => new Map([...m].map(([k, v]) => [k, new Set(v)]));
+
+const cloneRound = (rs: RoundState): RoundState => ({
+  ...rs,
+  bvals: cloneSets(rs.bvals), own: [...rs.own], ownWithPayload: [...rs.ownWithPayload], valid: new Map(rs.valid),
+  proms: cloneSets(rs.proms), auxes: cloneSets(rs.auxes),
+});
+
 /** Runs one handler on a private copy of the instance. */
 export const withWork = (config: MybaConfig, inst: InstanceState, run: (w: BaWork) => void): { instance: InstanceState; sends: readonly Send<BaMessage>[]; effects: readonly BaEffect[] } => {
-  const w: BaWork = { config, inst: structuredClone(inst), sends: [], effects: [] };
+  const w: BaWork = { config, inst: cloneInstance(inst), sends: [], effects: [] };
   run(w);
   return { instance: w.inst, sends: w.sends, effects: w.effects };
 };

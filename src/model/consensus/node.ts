@@ -8,7 +8,7 @@
  */
 import { keccak256, utf8, bytesToHex } from '../encoding/index.js';
 import { type MainVote, type Value, ZERO } from './certificate.js';
-import { type BaMessage, type BaWork, type InstanceState, type MybaConfig, type Routing, type Send, endorse, newInstance, onBval, onMainVote, onPhase2, zeroVote } from './myba.js';
+import { type BaMessage, type BaWork, type InstanceState, type MybaConfig, type Routing, type Send, cloneInstance, endorse, newInstance, onBval, onMainVote, onPhase2, zeroVote } from './myba.js';
 import { type TxHash } from './ledger.js';
 import { blockTimestamp, DEFAULT_EMPTY_ADVANCE_MS } from './timestamp.js';
 import { type ValidatorId, type ValidatorSet, reachesQuorum, stakeOfSet } from './validators.js';
@@ -104,6 +104,8 @@ interface Work {
   readonly s: NodeState;
   readonly sends: Send<Message>[];
   readonly outputs: NodeOutput[];
+  /** Instances already copied in this step (the others are still shared with the input state). */
+  readonly owned: Set<ValidatorId>;
 }
 
 const proposers = (w: Work): readonly ValidatorId[] => w.config.validators.validators.map((v) => v.id);
@@ -117,9 +119,10 @@ const passed = (w: Work): boolean => w.s.passes.has(w.config.me);
 /** Runs a MyBA handler on the node's copy of the instance and applies its effects. */
 const withInstance = (w: Work, p: ValidatorId, run: (bw: BaWork) => void): void => {
   let inst = w.s.instances.get(p);
-  if (inst === undefined) {
-    inst = newInstance(w.ba, w.s.seq, p);
+  if (inst === undefined || !w.owned.has(p)) {
+    inst = inst === undefined ? newInstance(w.ba, w.s.seq, p) : cloneInstance(inst);
     w.s.instances.set(p, inst);
+    w.owned.add(p);
   }
   const bw: BaWork = { config: w.ba, inst, sends: [], effects: [] };
   run(bw);
@@ -252,6 +255,7 @@ const checkComplete = (w: Work): void => {
   const next = initialNodeState(s.seq, timestamp);
   next.previousVals = s.vals;
   Object.assign(s, next);
+  w.owned.clear();
   for (const b of buffered) handle(w, { kind: 'deliver', from: b.from, msg: b.msg });
 };
 
@@ -366,14 +370,26 @@ const handle = (w: Work, event: NodeEvent): void => {
 };
 
 /**
+ * The working copy of a state for one step: every collection the step may change is copied, but
+ * the instances (the bulk of the state) are shared until `withInstance` first touches them, and
+ * proposals, PASS sets and buffered messages are immutable values shared as they are.
+ */
+const copyState = (s: NodeState): NodeState => ({
+  ...s,
+  instances: new Map(s.instances), vals: new Map(s.vals), tracked: new Set(s.tracked), endorsed: new Set(s.endorsed),
+  skipped: new Set(s.skipped), passes: new Map(s.passes), zeroVoted: new Set(s.zeroVoted), dropped: new Set(s.dropped),
+  decided: new Map(s.decided), buffered: [...s.buffered],
+});
+
+/**
  * The per-validator step function: `(state, event) -> (state, messages, outputs)`. The input
- * state is not changed; the returned state is a new value.
+ * state is not changed; the returned state is a new value sharing unchanged parts with it.
  *
  * @spec CONS-TUMB-SEQ.1
  */
 export const nodeStep = (config: NodeConfig, state: NodeState, event: NodeEvent): { readonly state: NodeState; readonly sends: readonly Send<Message>[]; readonly outputs: readonly NodeOutput[] } => {
   const ba: MybaConfig = { validators: config.validators, me: config.me, coin: config.coin, routing: config.routing };
-  const w: Work = { config, ba, s: structuredClone(state), sends: [], outputs: [] };
+  const w: Work = { config, ba, s: copyState(state), sends: [], outputs: [], owned: new Set() };
   handle(w, event);
   return { state: w.s, sends: w.sends, outputs: w.outputs };
 };
