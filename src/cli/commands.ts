@@ -13,6 +13,7 @@ import { checkVectorTree } from '../conformance/vectors/check.js';
 import { runModelChecks, type ModelCheckResult } from '../conformance/model-checks.js';
 import { buildTraceMatrix, formatTraceMatrix, traceMatrixToJson } from '../conformance/trace/index.js';
 import { runWasmCommand } from './run-wasm.js';
+import { ethereumStateTestsCommand } from './ext-ethereum.js';
 
 export interface Io {
   readonly out: (line: string) => void;
@@ -27,6 +28,7 @@ const kindOption = { name: 'kind', value: 'kind', repeatable: true, help: 'only 
 
 const COMMANDS: readonly (CommandSpec & { readonly run: (args: ParsedArgs, io: Io) => Promise<number> })[] = [
   runWasmCommand,
+  ethereumStateTestsCommand,
   {
     name: 'verify',
     summary: 'Run every vector against the built-in implementation, run the model checks, and print a summary per area.',
