@@ -6,6 +6,7 @@ import { encodingComparisons } from './encoding.js';
 import { dmirComparisons } from './dmir.js';
 import { storeBench } from './store.js';
 import { spnComparisons } from './spn.js';
+import { pipelineBench } from './pipeline.js';
 import { textTable } from '../src/conformance/runner/report.js';
 
 /** A workload benchmark that runs itself and returns its JSON result and a table. */
@@ -17,6 +18,7 @@ const AREAS: Readonly<Record<string, (() => readonly Comparison[]) | CustomBench
   dmir: dmirComparisons,
   store: storeBench,
   spn: spnComparisons,
+  pipeline: pipelineBench,
 };
 
 const main = async (): Promise<number> => {

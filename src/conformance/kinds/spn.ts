@@ -1,7 +1,7 @@
 import { Schema } from 'effect';
 import { BigIntFromDecimal } from '../../model/encoding/index.js';
 import * as model from '../../model/spn/index.js';
-import { scenarioGenesis, scenarioSetup, SCENARIO_PARAMS, SCENARIO_ASSETS, SCENARIO_BYZANTINE, SCENARIO_HONEST, SCENARIO_OPERATOR, SCENARIO_SPNS, SCENARIO_USERS } from '../../model/spn/scenario.js';
+import { scenarioGenesis, scenarioSetup, SCENARIO_PARAMS, SCENARIO_SPN_PARAMS, SCENARIO_ASSETS, SCENARIO_BYZANTINE, SCENARIO_HONEST, SCENARIO_OPERATOR, SCENARIO_SPNS, SCENARIO_USERS } from '../../model/spn/scenario.js';
 import * as impl from '../../impl/spn/index.js';
 import { BEHAVIOURS, nextAction, type SimConfig } from '../../impl/spn/simulator.js';
 import { type CaseDraft, defineKind } from './kind.js';
@@ -22,10 +22,13 @@ const LocalTxS = Schema.Union(
   Schema.Struct({ type: Schema.Literal('withdraw'), account: Str, asset: Str, amount: Amount }),
   Schema.Struct({ type: Schema.Literal('send'), from: Str, dst: Str, recipient: Str, asset: Str, amount: Amount }),
 );
+const SpnParamsS = Schema.Struct({ targetValidators: Int, softCap: Amount, hardCap: Amount, unrestakeDelay: Int, evidenceWindow: Int, epochLength: Int });
 const ActionS = Schema.Union(
   Schema.Struct({ type: Schema.Literal('tick') }),
   Schema.Struct({ type: Schema.Literal('stake'), validator: Str, amount: Amount }),
-  Schema.Struct({ type: Schema.Literal('register'), by: Str, spn: Str, params: Schema.Struct({ targetValidators: Int, softCap: Amount, hardCap: Amount }) }),
+  Schema.Struct({ type: Schema.Literal('register'), by: Str, spn: Str, params: SpnParamsS }),
+  Schema.Struct({ type: Schema.Literal('propose-params'), by: Str, spn: Str, params: SpnParamsS }),
+  Schema.Struct({ type: Schema.Literal('apply-params'), spn: Str }),
   Schema.Struct({ type: Schema.Literal('restake'), validator: Str, spn: Str, amount: Amount }),
   Schema.Struct({ type: Schema.Literal('request-unrestake'), validator: Str, spn: Str, amount: Amount }),
   Schema.Struct({ type: Schema.Literal('complete-unrestake'), id: Int }),
@@ -45,7 +48,7 @@ const ActionS = Schema.Union(
   Schema.Struct({ type: Schema.Literal('evidence'), validator: Str, headerA: Str, headerB: Str }),
 );
 const GenesisS = Schema.Struct({
-  params: Schema.Struct({ incDeadline: Int, liveDeadline: Int, unrestakeDelay: Int, msgTimeout: Int, slashBps: Int, stakeAsset: Str }),
+  params: Schema.Struct({ incDeadline: Int, liveDeadline: Int, paramDelay: Int, msgTimeout: Int, slashBps: Int, stakeAsset: Str }),
   balances: Schema.Array(Schema.Struct({ account: Str, asset: Str, amount: Amount })),
   byzantine: Schema.Array(Str),
 });
@@ -56,6 +59,7 @@ const encodeDrafts = <A, I>(schema: Schema.Schema<A, I>, drafts: readonly CaseDr
   drafts.map((d) => ({ ...d, input: Schema.encodeSync(schema)(d.input as A) }));
 
 const Pair = (k: string) => Schema.Struct({ [k]: Str, amount: Str });
+const ProjectedParamsS = Schema.Struct({ targetValidators: Int, softCap: Str, hardCap: Str, unrestakeDelay: Int, evidenceWindow: Int, epochLength: Int });
 const ProjectionS = Schema.Struct({
   height: Int,
   balances: Schema.Array(Schema.Struct({ key: Str, amount: Str })),
@@ -67,6 +71,8 @@ const ProjectionS = Schema.Struct({
     id: Str, status: Str, admin: Str, operator: Str, escrow: Schema.Array(Pair('asset')),
     committedHeight: Int, committedRoot: Str, committedForced: Int, lastProgressAt: Int, headHeight: Int, headRoot: Str, headForced: Int,
     forcedQueue: Int, frozenRoot: Schema.NullOr(Str), claimed: Schema.Array(Str), refunded: Schema.Array(Int), tombstoned: Schema.Array(Str),
+    params: ProjectedParamsS, pendingParams: Schema.NullOr(Schema.Struct({ ...ProjectedParamsS.fields, readyAt: Int })),
+    epoch: Int, validatorSet: Schema.Array(Schema.Struct({ validator: Str, power: Str })),
   })),
   mailbox: Schema.Array(Schema.Struct({ id: Str, src: Str, dst: Str, seq: Int, state: Str })),
   finalized: Schema.Array(Str),
@@ -119,14 +125,14 @@ const SCENARIOS: readonly { id: string; description: string; requirements: reado
     id: 'activation-and-restake-limits', description: 'An SPN activates automatically; over-allocation, hard cap and unknown SPNs are refused',
     requirements: ['SPN-LIFE-REGISTER.1', 'SPN-LIFE-ACTIVATE.1', 'SPN-RESTAKE-ALLOCATE.1', 'SPN-RESTAKE-STAKE.1'],
     steps: [
-      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { targetValidators: 2, softCap: 100n, hardCap: 150n } },
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 2, softCap: 100n, hardCap: 150n } },
       { type: 'deposit', account: 'alice', spn: 'gamma', asset: 'usd', amount: 1n },
       { type: 'restake', validator: 'v1', spn: 'gamma', amount: 100n },
       { type: 'restake', validator: 'v2', spn: 'gamma', amount: 51n },
       { type: 'restake', validator: 'v2', spn: 'gamma', amount: 50n },
       { type: 'restake', validator: 'v1', spn: 'alpha', amount: 201n },
       { type: 'restake', validator: 'v1', spn: 'nope', amount: 1n },
-      { type: 'register', by: 'x', spn: 'delta', params: { targetValidators: 0, softCap: 1n, hardCap: 1n } },
+      { type: 'register', by: 'x', spn: 'delta', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 0, softCap: 1n, hardCap: 1n } },
       { type: 'stake', validator: 'v1', amount: 501n },
     ],
   },
@@ -251,8 +257,84 @@ const SCENARIOS: readonly { id: string; description: string; requirements: reado
   },
 ];
 
+const gammaParams = { ...SCENARIO_SPN_PARAMS, targetValidators: 1, softCap: 100n };
+const GOVERNANCE_SCENARIOS: typeof SCENARIOS = [
+  {
+    id: 'parameter-updates', description: 'Only the admin proposes; an active SPN changes only its hard cap and a longer unrestake delay; changes apply after the delay and are re-checked; a frozen SPN changes nothing',
+    requirements: ['SPN-PARAMS-UPDATE.1', 'SPN-PARAMS-APPLY.1', 'SPN-PARAMS-MUTABLE.1', 'SPN-PARAMS-SPN.1', 'SPN-RESTAKE-WINDOW.1'],
+    steps: [
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, unrestakeDelay: 5 } },
+      { type: 'propose-params', by: 'alice', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, hardCap: 500n } },
+      { type: 'propose-params', by: 'op-alpha', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, softCap: 200n } },
+      { type: 'propose-params', by: 'op-alpha', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, evidenceWindow: 3 } },
+      { type: 'propose-params', by: 'op-alpha', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, unrestakeDelay: 5 } },
+      { type: 'propose-params', by: 'op-alpha', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, hardCap: 319n } },
+      { type: 'apply-params', spn: 'alpha' },
+      { type: 'propose-params', by: 'op-alpha', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, hardCap: 330n, unrestakeDelay: 9 } },
+      { type: 'apply-params', spn: 'alpha' }, ...ticks(2),
+      { type: 'restake', validator: 'v1', spn: 'alpha', amount: 20n }, { type: 'apply-params', spn: 'alpha' },
+      { type: 'request-unrestake', validator: 'v1', spn: 'alpha', amount: 20n }, { type: 'apply-params', spn: 'alpha' },
+      { type: 'restake', validator: 'v2', spn: 'alpha', amount: 31n },
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 3, softCap: 300n } },
+      { type: 'restake', validator: 'v1', spn: 'gamma', amount: 100n },
+      { type: 'propose-params', by: 'op-gamma', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 1, softCap: 100n, epochLength: 3 } },
+      ...ticks(2), { type: 'apply-params', spn: 'gamma' },
+      ...ticks(4), { type: 'freeze', spn: 'beta' }, { type: 'propose-params', by: 'op-beta', spn: 'beta', params: SCENARIO_SPN_PARAMS }, { type: 'apply-params', spn: 'beta' },
+    ],
+  },
+  {
+    id: 'epoch-rotation', description: 'After an epoch rotation a header signed only by the previous epoch\'s set lacks a quorum; an old-epoch header verifies against its own set; stale headers are refused',
+    requirements: ['SPN-EPOCH-SET.1', 'SPN-EPOCH-ROTATE.1', 'SPN-HDR-QUORUM.1', 'SPN-HDR-FRESH.1', 'SPN-RESTAKE-UNRESTAKE.1'],
+    steps: [
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: gammaParams }, { type: 'restake', validator: 'v4', spn: 'gamma', amount: 100n },
+      ...SCENARIO_HONEST.map((validator): model.SpnAction => ({ type: 'restake', validator, spn: 'gamma', amount: 100n })),
+      { type: 'request-unrestake', validator: 'v4', spn: 'gamma', amount: 100n },
+      produce('gamma'), ...ticks(5),
+      { type: 'forge', spn: 'gamma', height: 1, mint: { account: 'v4', asset: 'usd', balance: 7n } },
+      (w) => ({ type: 'commit', spn: 'gamma', headers: [[...w.headers.values()].find((b) => b.header.spn === 'gamma' && b.header.observedHeight === 5)!.hash] }),
+      (w) => ({ type: 'commit', spn: 'gamma', headers: [w.spns.get('gamma')!.chain.blocks[0]!.hash] }),
+      produce('gamma'), commitHead('gamma'), produce('gamma'), ...ticks(6), commitHead('gamma'),
+      ...ticks(4), { type: 'forge', spn: 'gamma', height: 3, mint: { account: 'v4', asset: 'usd', balance: 7n } }, { type: 'complete-unrestake', id: 0 },
+    ],
+  },
+  {
+    id: 'evidence-window', description: 'Stake that backed a fault is still queued at the last height of the evidence window and is slashed there; later evidence expires',
+    requirements: ['SPN-RESTAKE-WINDOW.1', 'SPN-RESTAKE-SLASH.1', 'SPN-RESTAKE-UNRESTAKE.1'],
+    steps: [
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...gammaParams, softCap: 20n } }, { type: 'restake', validator: 'v4', spn: 'gamma', amount: 20n },
+      produce('gamma'), { type: 'forge', spn: 'gamma', height: 1, mint: { account: 'v4', asset: 'usd', balance: 1n } },
+      { type: 'request-unrestake', validator: 'v4', spn: 'gamma', amount: 20n }, ...ticks(5), { type: 'complete-unrestake', id: 0 },
+      (w) => {
+        const [a, b] = [...w.headers.values()].filter((x) => x.header.spn === 'gamma').map((x) => x.hash);
+        return [{ type: 'evidence', validator: 'v4', headerA: a!, headerB: b! }, { type: 'evidence', validator: 'v4', headerA: b!, headerB: a! }];
+      },
+      { type: 'register', by: 'op-delta', spn: 'delta', params: { ...gammaParams, softCap: 20n } }, { type: 'restake', validator: 'v4', spn: 'delta', amount: 20n },
+      produce('delta'), { type: 'forge', spn: 'delta', height: 1, mint: { account: 'v4', asset: 'usd', balance: 1n } }, ...ticks(6),
+      (w) => {
+        const [a, b] = [...w.headers.values()].filter((x) => x.header.spn === 'delta').map((x) => x.hash);
+        return { type: 'evidence', validator: 'v4', headerA: a!, headerB: b! };
+      },
+      ...ticks(6), { type: 'complete-unrestake', id: 0 },
+    ],
+  },
+  {
+    id: 'byzantine-supermajority', description: 'More than two thirds Byzantine commit a minting header; the escape hatch pays from the SPN\'s own escrow only, never more than it holds',
+    requirements: ['SPN-HDR-BYZANTINE.1', 'SPN-BRIDGE-CONSERVATION.1', 'SPN-ESCAPE-CLAIM.1'],
+    steps: [
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...gammaParams, targetValidators: 2, softCap: 140n } },
+      { type: 'restake', validator: 'v4', spn: 'gamma', amount: 100n }, { type: 'restake', validator: 'v1', spn: 'gamma', amount: 40n },
+      { type: 'deposit', account: 'alice', spn: 'gamma', asset: 'usd', amount: 100n }, { type: 'deposit', account: 'bob', spn: 'gamma', asset: 'usd', amount: 50n },
+      produce('gamma', { forced: 2 }), commitHead('gamma'), produce('gamma'),
+      { type: 'forge', spn: 'gamma', height: 2, mint: { account: 'v4', asset: 'usd', balance: 100n } },
+      (w) => ({ type: 'commit', spn: 'gamma', headers: [[...w.headers.values()].find((b) => b.header.spn === 'gamma' && b.header.height === 2 && b.hash !== w.spns.get('gamma')!.chain.blocks[1]!.hash)!.hash] }),
+      ...ticks(7), { type: 'freeze', spn: 'gamma' },
+      escape('gamma', 'v4', 'usd'), escape('gamma', 'alice', 'usd'), escape('gamma', 'bob', 'usd'),
+    ],
+  },
+];
+
 const scenarioCases = (): readonly CaseDraft[] =>
-  SCENARIOS.map((s) => ({ id: s.id, description: s.description, requirements: s.requirements, input: { genesis: scenarioGenesis(), actions: script(s.steps) } }));
+  [...SCENARIOS, ...GOVERNANCE_SCENARIOS].map((s) => ({ id: s.id, description: s.description, requirements: s.requirements, input: { genesis: scenarioGenesis(), actions: script(s.steps) } }));
 
 const simConfig = (r: ReturnType<typeof prng>): SimConfig => ({
   spns: SCENARIO_SPNS, users: SCENARIO_USERS, assets: SCENARIO_ASSETS, honest: SCENARIO_HONEST, byzantine: SCENARIO_BYZANTINE, operator: SCENARIO_OPERATOR,
@@ -280,6 +362,7 @@ const adversarialCases = (seed: number): readonly CaseDraft[] => {
 
 const badGenesisCases = (): readonly CaseDraft[] => [
   { id: 'zero-deadline', description: 'incDeadline must be at least 1', requirements: ['SPN-PARAMS-GLOBAL.1'], input: { genesis: { ...scenarioGenesis(), params: { ...SCENARIO_PARAMS, incDeadline: 0 } }, actions: [] } },
+  { id: 'negative-param-delay', description: 'paramDelay is at least 0', requirements: ['SPN-PARAMS-GLOBAL.1'], input: { genesis: { ...scenarioGenesis(), params: { ...SCENARIO_PARAMS, paramDelay: -1 } }, actions: [] } },
   { id: 'slash-above-100-percent', description: 'slashBps is at most 10000', requirements: ['SPN-PARAMS-GLOBAL.1'], input: { genesis: { ...scenarioGenesis(), params: { ...SCENARIO_PARAMS, slashBps: 10001 } }, actions: [] } },
   { id: 'duplicate-balance', description: 'A genesis balance listed twice', requirements: ['SPN-PARAMS-GLOBAL.1'], input: { genesis: { ...scenarioGenesis(), balances: [{ account: 'a', asset: 'usd', amount: 1n }, { account: 'a', asset: 'usd', amount: 2n }] }, actions: [] } },
   { id: 'bad-account-id', description: 'Identifiers are lowercase', requirements: ['SPN-ID-FORMAT.1'], input: { genesis: { ...scenarioGenesis(), balances: [{ account: 'Alice', asset: 'usd', amount: 1n }] }, actions: [] } },

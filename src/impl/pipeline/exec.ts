@@ -91,3 +91,24 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
 };
 
 export const receiptBytes = (r: Receipt): Uint8Array => utf8(`${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`);
+
+/** An outcome with the values the transaction read, in read order, for checking at the ordered merge. */
+export interface ExecOutcome extends Outcome {
+  readonly reads: readonly (readonly [string, bigint])[];
+}
+
+/** Executes a run of transactions in order; reads see the run's earlier writes over the given pre-state. */
+export const executeRun = (txs: readonly Tx[], state: ReadonlyMap<string, bigint>): ExecOutcome[] => {
+  const local = new Map<string, bigint>();
+  return txs.map((tx) => {
+    const reads: [string, bigint][] = [];
+    const o = run(tx, (key) => {
+      const v = local.get(key) ?? state.get(key) ?? 0n;
+      reads.push([key, v]);
+      return v;
+    });
+    for (const [k, v] of o.writes) local.set(k, v);
+    return { ...o, reads };
+  });
+};
+

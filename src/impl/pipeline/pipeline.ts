@@ -14,6 +14,7 @@ import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../m
 import { checkGenesis, checkTx, hashTx, hex, receiptBytes, utf8 } from './exec.js';
 import { BlockStm, type StmCounters } from './stm.js';
 import { Commitment } from './trie.js';
+import type { Journal, JournalRecord } from './journal.js';
 
 export type Stage = 'order' | 'execute' | 'commit';
 
@@ -24,6 +25,11 @@ export interface PipelineOptions {
   readonly workers?: number;
   /** Choices, used cyclically; the default always takes the first enabled stage from the back (commit, execute, order). */
   readonly schedule?: readonly number[];
+  /**
+   * Where the node persists each stage's completion before announcing it; a node created on a
+   * journal that already holds records resumes after them.
+   */
+  readonly journal?: Journal;
 }
 
 export interface Listener {
@@ -75,7 +81,23 @@ const checkBodiesPresent = (blocks: readonly Block[], bodies: ReadonlyMap<string
   return null;
 };
 
-const indexKey = (i: number): Uint8Array => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
+/** Checks the whole input in the order the serial reference does and indexes the bodies by hash. */
+export const checkInput = (input: PipelineInput): Result<ReadonlyMap<string, Tx>> => {
+  const g = checkGenesis(input.genesis);
+  if (g !== null) return g;
+  const b = checkBlocks(input.blocks);
+  if (b !== null) return b;
+  const bodies = new Map<string, Tx>();
+  for (let i = 0; i < input.bodies.length; i++) {
+    const e = checkTx(input.bodies[i]!, `bodies[${i}]`);
+    if (e !== null) return e;
+    bodies.set(hashTx(input.bodies[i]!), input.bodies[i]!);
+  }
+  const u = checkBodiesPresent(input.blocks, bodies);
+  return u ?? { ok: true, value: bodies };
+};
+
+export const indexKey = (i: number): Uint8Array => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
 
 export interface StageCounters {
   steps: Record<Stage, number>;
@@ -104,7 +126,7 @@ export class PipelineNode {
   readonly log: TierEvent[] = [];
   readonly counters: StageCounters = { steps: { order: 0, execute: 0, commit: 0 }, stm: { executions: 0, validations: 0, aborts: 0, blocked: 0 }, overlappedSteps: 0, maxInFlight: 0 };
 
-  private constructor(private readonly blocks: readonly Block[], private readonly bodies: ReadonlyMap<string, Tx>, input: PipelineInput, options: PipelineOptions) {
+  private constructor(private readonly blocks: readonly Block[], private readonly bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: PipelineOptions) {
     this.depth = Math.max(1, options.depth ?? 3);
     this.workers = Math.max(1, options.workers ?? 4);
     this.schedule = options.schedule !== undefined && options.schedule.length > 0 ? options.schedule : [0];
@@ -117,19 +139,56 @@ export class PipelineNode {
 
   /** Checks the whole input and makes a node ready to run it. */
   static create(input: PipelineInput, options: PipelineOptions = {}): Result<PipelineNode> {
-    const g = checkGenesis(input.genesis);
-    if (g !== null) return g;
-    const b = checkBlocks(input.blocks);
-    if (b !== null) return b;
-    const bodies = new Map<string, Tx>();
-    for (let i = 0; i < input.bodies.length; i++) {
-      const e = checkTx(input.bodies[i]!, `bodies[${i}]`);
-      if (e !== null) return e;
-      bodies.set(hashTx(input.bodies[i]!), input.bodies[i]!);
+    const bodies = checkInput(input);
+    if (!bodies.ok) return bodies;
+    const node = new PipelineNode(input.blocks, bodies.value, input, options);
+    if (options.journal === undefined) return { ok: true, value: node };
+    const records = options.journal.records();
+    if (!records.ok) return records;
+    const restored = node.restore(records.value);
+    return restored === null ? { ok: true, value: node } : restored;
+  }
+
+  /** True while records are replayed: nothing is persisted or announced again. */
+  private restoring = false;
+
+  private persist(record: JournalRecord): void {
+    if (!this.restoring) this.options.journal?.append(record);
+  }
+
+  /**
+   * Replays a journal: blocks recorded as ordered are ordered again (ordering is a function of the
+   * consensus output), recorded executions are taken as they are (never re-executed, so a receipt
+   * already announced cannot change), recorded commits are recomputed and must give the recorded
+   * roots. The records must be a prefix of the stage sequence this input gives.
+   */
+  private restore(records: readonly JournalRecord[]): Result<never> | null {
+    const corrupt = (message: string): Result<never> => fail('Pipeline.Journal.CORRUPT', message);
+    this.restoring = true;
+    try {
+      for (const [i, r] of records.entries()) {
+        const at = `journal record ${i} (${r.kind} ${r.seq})`;
+        if (r.kind === 'ordered') {
+          if (this.nextInput >= this.blocks.length || this.blocks[this.nextInput]!.seq !== r.seq) return corrupt(`${at}: not the next block of the input`);
+          if (this.flight.length >= this.depth) return corrupt(`${at}: exceeds the depth bound`);
+          this.order();
+        } else if (r.kind === 'executed') {
+          const f = this.pendingExecution();
+          if (f === null || f.seq !== r.seq || r.receipts.length !== f.hashes.length || r.receipts.some((x, k) => x.tx !== f.hashes[k] || x.seq !== f.seq || x.index !== k)) {
+            return corrupt(`${at}: not the execution of the next ordered block`);
+          }
+          this.finishExecution(f, [...r.receipts], new Map(r.writes));
+        } else {
+          if (this.executed <= this.committedCount() || this.flight[0]!.seq !== r.seq) return corrupt(`${at}: not the commit of the oldest executed block`);
+          this.commit();
+          const done = this.results[this.results.length - 1]!;
+          if (done.root !== r.root || done.receiptsRoot !== r.receiptsRoot) return fail('Pipeline.Journal.ROOT_MISMATCH', `${at}: recomputed roots differ from the recorded ones`);
+        }
+      }
+      return null;
+    } finally {
+      this.restoring = false;
     }
-    const u = checkBodiesPresent(input.blocks, bodies);
-    if (u !== null) return u;
-    return { ok: true, value: new PipelineNode(input.blocks, bodies, input, options) };
   }
 
   /** Streams tier events to `fn` from now on; returns the function that ends the subscription. */
@@ -140,6 +199,7 @@ export class PipelineNode {
   }
 
   private emit(e: TierEvent): void {
+    if (this.restoring) return;
     this.log.push(e);
     for (const { fn, filter } of this.listeners) {
       const seq = e.tier === 'transaction' ? e.receipt.seq : e.seq;
@@ -200,6 +260,7 @@ export class PipelineNode {
       });
     }
     this.flight.push({ seq: block.seq, hashes, txs: hashes.map((h) => this.bodies.get(h)!), stm: null, receipts: null, writes: null });
+    this.persist({ kind: 'ordered', seq: block.seq });
     this.emit({ tier: 'ordering', seq: block.seq, txs: hashes });
   }
 
@@ -217,15 +278,22 @@ export class PipelineNode {
     this.counters.stm.executions += s.executions; this.counters.stm.validations += s.validations;
     this.counters.stm.aborts += s.aborts; this.counters.stm.blocked += s.blocked;
     const writes = new Map<string, bigint>();
-    f.receipts = outcomes.map((o, index) => {
+    const receipts = outcomes.map((o, index): Receipt => {
       for (const [k, v] of o.writes) writes.set(k, v);
       return { tx: f.hashes[index]!, seq: f.seq, index, status: o.status, code: o.code, output: o.output };
     });
+    this.finishExecution(f, receipts, writes);
+  }
+
+  /** Records a block's execution: its writes become the latest state, persisted before its receipts are announced. */
+  private finishExecution(f: InFlight, receipts: Receipt[], writes: Map<string, bigint>): void {
+    f.receipts = receipts;
     for (const [k, v] of writes) this.latest.set(k, v);
     f.writes = writes;
     f.stm = null;
     this.executed++;
-    for (const receipt of f.receipts) this.emit({ tier: 'transaction', receipt });
+    this.persist({ kind: 'executed', seq: f.seq, receipts, writes: [...writes] });
+    for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
   }
 
   /** Commit: hash the oldest executed block's writes into the state root and its receipts root. */
@@ -236,6 +304,7 @@ export class PipelineNode {
     f.receipts!.forEach((r, i) => receipts.put(indexKey(i), receiptBytes(r)));
     const result: BlockResult = { seq: f.seq, root: hex(this.commitment.root()), receiptsRoot: hex(receipts.root()), receipts: f.receipts! };
     this.results.push(result);
+    this.persist({ kind: 'committed', seq: f.seq, root: result.root, receiptsRoot: result.receiptsRoot });
     this.emit({ tier: 'block', seq: f.seq, root: result.root, receiptsRoot: result.receiptsRoot, txCount: f.receipts!.length });
   }
 

@@ -21,7 +21,7 @@ const simConfig = (behaviours: readonly OperatorBehaviour[]): SimConfig => ({
 
 const outcome = (r: { ok: boolean; error?: { code: string } }): string => (r.ok ? 'ok' : r.error!.code);
 
-interface RunStats { steps: number; ok: number; freezes: number; escapes: number; delivered: number; timedOut: number; slashed: number; rejectedForged: number }
+interface RunStats { steps: number; ok: number; freezes: number; escapes: number; delivered: number; timedOut: number; slashed: number; rejectedForged: number; paramsApplied: number; rotations: number }
 
 /** Runs one simulated sequence on model and impl in lockstep; throws on any divergence or violation. */
 const runBoth = (behaviours: readonly OperatorBehaviour[], choices: readonly number[], length: number, stats: RunStats): { m: model.World; i: impl.ImplWorld } => {
@@ -41,6 +41,13 @@ const runBoth = (behaviours: readonly OperatorBehaviour[], choices: readonly num
       if (action.type === 'freeze') stats.freezes++;
       if (action.type === 'escape') stats.escapes++;
       if (action.type === 'evidence') stats.slashed++;
+      if (action.type === 'apply-params') stats.paramsApplied++;
+      // A rotation that changed an SPN's validator set.
+      if (action.type === 'tick') for (const s of rm.value.spns.values()) {
+        const e = model.latestEpoch(s);
+        const prev = s.validatorSets.get(e - 1);
+        if (e > 0 && prev !== undefined && e === model.epochOf(s, rm.value.height) && s.validatorSets.get(e)!.size > 0 && [...prev].join() !== [...s.validatorSets.get(e)!].join()) stats.rotations++;
+      }
       const before = m;
       m = rm.value;
       for (const inv of model.STATE_INVARIANTS) {
@@ -101,7 +108,7 @@ describe('SPN model and implementation agree on adversarial runs', () => {
   // @spec SPN-BRIDGE-CONSERVATION.1 SPN-BRIDGE-ESCROW.1 SPN-MSG-EXACTLY-ONCE.1 SPN-ESCAPE-BOUNDED.1 SPN-HDR-QUORUM.1 SPN-RESTAKE-SLASH-ONCE.1 SPN-ESCAPE-FROZEN-FOREVER.1
   it('5,000 random sequences with censoring, halting, withholding and equivocating operators: same results, same projections, invariants hold, forced operations resolve within the bound', () => {
     const runs = Number(process.env['SPN_RUNS'] ?? 5000);
-    const stats: RunStats = { steps: 0, ok: 0, freezes: 0, escapes: 0, delivered: 0, timedOut: 0, slashed: 0, rejectedForged: 0 };
+    const stats: RunStats = { steps: 0, ok: 0, freezes: 0, escapes: 0, delivered: 0, timedOut: 0, slashed: 0, rejectedForged: 0, paramsApplied: 0, rotations: 0 };
     fc.assert(
       fc.property(
         fc.array(fc.oneof({ arbitrary: fc.constant<OperatorBehaviour>('honest'), weight: 4 }, { arbitrary: fc.constantFrom(...BEHAVIOURS), weight: 3 }), { minLength: 2, maxLength: 2 }),
@@ -122,6 +129,8 @@ describe('SPN model and implementation agree on adversarial runs', () => {
     expect(stats.timedOut).toBeGreaterThan(100 * scale);
     expect(stats.rejectedForged).toBeGreaterThan(30 * scale);
     expect(stats.slashed).toBeGreaterThan(50 * scale);
+    expect(stats.paramsApplied).toBeGreaterThan(50 * scale);
+    expect(stats.rotations).toBeGreaterThan(200 * scale);
     expect(stats.ok / stats.steps).toBeGreaterThan(0.4);
   }, 120_000);
 
@@ -180,6 +189,7 @@ describe('SPN entry points on hostile input', () => {
   const hex = fc.oneof(str, fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString('hex')}`));
   const proof = fc.record({ index: int, siblings: fc.array(hex, { maxLength: 5 }) });
   const leaf = fc.record({ account: str, asset: str, balance: amt });
+  const params = fc.record({ targetValidators: int, softCap: amt, hardCap: amt, unrestakeDelay: int, evidenceWindow: int, epochLength: fc.oneof(fc.integer({ min: 1, max: 6 }), int) });
   const tx = fc.oneof(
     fc.record({ type: fc.constant('transfer' as const), from: str, to: str, asset: str, amount: amt }),
     fc.record({ type: fc.constant('withdraw' as const), account: str, asset: str, amount: amt }),
@@ -188,7 +198,9 @@ describe('SPN entry points on hostile input', () => {
   const action: fc.Arbitrary<model.SpnAction> = fc.oneof(
     fc.constant({ type: 'tick' as const }),
     fc.record({ type: fc.constant('stake' as const), validator: str, amount: amt }),
-    fc.record({ type: fc.constant('register' as const), by: str, spn: str, params: fc.record({ targetValidators: int, softCap: amt, hardCap: amt }) }),
+    fc.record({ type: fc.constant('register' as const), by: str, spn: str, params }),
+    fc.record({ type: fc.constant('propose-params' as const), by: str, spn: str, params }),
+    fc.record({ type: fc.constant('apply-params' as const), spn: str }),
     fc.record({ type: fc.constant('restake' as const), validator: str, spn: str, amount: amt }),
     fc.record({ type: fc.constant('request-unrestake' as const), validator: str, spn: str, amount: amt }),
     fc.record({ type: fc.constant('complete-unrestake' as const), id: int }),

@@ -194,6 +194,28 @@ const validatorAction = (c: Choices, cfg: SimConfig, w: ImplWorld): SpnAction | 
 };
 
 /**
+ * The admin changes parameters (mostly legal changes of an active SPN: hard cap, longer unrestake
+ * delay; sometimes ones the rules refuse), or anyone applies a pending change.
+ */
+const adminAction = (c: Choices, cfg: SimConfig, w: ImplWorld): SpnAction | undefined => {
+  const spn = pick(c, cfg.spns);
+  const s = view.spn(w, spn)!;
+  if (s.pendingParams !== undefined && c.below(3) > 0) return { type: 'apply-params', spn };
+  const p = s.params;
+  const restaked = s.restaked;
+  const params = (() => {
+    switch (c.below(8)) {
+      case 0: return { ...p, evidenceWindow: p.evidenceWindow + 1 };
+      case 1: return { ...p, unrestakeDelay: p.evidenceWindow - 1 };
+      case 2: return { ...p, hardCap: restaked - 1n };
+      case 3: return { ...p, softCap: p.softCap + 1n };
+      default: return { ...p, hardCap: restaked + BigInt(c.below(200)), unrestakeDelay: p.unrestakeDelay + c.below(3) };
+    }
+  })();
+  return { type: 'propose-params', by: c.below(6) === 0 ? pick(c, cfg.users) : cfg.operator(spn), spn, params };
+};
+
+/**
  * The next action: mostly well-formed moves of some actor, sometimes hostile ones. Returns `tick`
  * when the mainnet advances, unless a watcher must freeze first.
  */
@@ -206,7 +228,8 @@ export const nextAction = (c: Choices, cfg: SimConfig, w: ImplWorld): SpnAction 
     else if (roll < 72) a = relayerAction(c, cfg, w);
     else if (roll < 90) a = userAction(c, cfg, w);
     else if (roll < 95) a = validatorAction(c, cfg, w);
-    else if (roll < 98) a = { type: 'freeze', spn: pick(c, cfg.spns) };
+    else if (roll < 97) a = { type: 'freeze', spn: pick(c, cfg.spns) };
+    else if (roll < 99) a = adminAction(c, cfg, w);
     else a = { type: 'retire', by: c.below(2) === 0 ? cfg.operator(pick(c, cfg.spns)) : pick(c, cfg.users), spn: pick(c, cfg.spns) };
     if (a !== undefined) {
       if (a.type !== 'tick') return a;

@@ -62,6 +62,9 @@ interface Spn {
   claimed: Set<string>;
   refunded: Set<number>;
   tombstoned: Set<string>;
+  pendingParams?: { params: SpnParams; readyAt: number };
+  /** Validator set per epoch, power per validator. */
+  validatorSets: Map<number, Map<string, bigint>>;
   /** Sum of allocations to this SPN over all validators. */
   restaked: bigint;
   chain: Chain;
@@ -99,7 +102,7 @@ const put = (m: Map<string, bigint>, k: string, v: bigint): void => { if (v === 
 export const genesisWorld = (g: Genesis): Result<ImplWorld> => {
   const p = g.params;
   const intIn = (x: number, lo: number, hi: number): boolean => Number.isSafeInteger(x) && x >= lo && x <= hi;
-  if (!intIn(p.incDeadline, 1, 1_000_000) || !intIn(p.liveDeadline, 1, 1_000_000) || !intIn(p.unrestakeDelay, 0, 1_000_000) || !intIn(p.msgTimeout, 1, 1_000_000)) {
+  if (!intIn(p.incDeadline, 1, 1_000_000) || !intIn(p.liveDeadline, 1, 1_000_000) || !intIn(p.paramDelay, 0, 1_000_000) || !intIn(p.msgTimeout, 1, 1_000_000)) {
     return err('Spn.Genesis.BAD_PARAMS', 'deadlines out of range');
   }
   if (!intIn(p.slashBps, 1, 10_000)) return err('Spn.Genesis.BAD_PARAMS', 'slashBps out of range');
@@ -165,6 +168,8 @@ const done = (w: ImplWorld): Result<ImplWorld> => ({ ok: true, value: w });
 
 // ---------------------------------------------------------------------------------------------
 
+const epochOf = (s: Spn, height: number): number => Math.floor(height / s.params.epochLength);
+
 const activateIfReady = (w: ImplWorld, s: Spn): void => {
   if (s.status !== 'registered') return;
   const q = quorum(w, s);
@@ -173,7 +178,14 @@ const activateIfReady = (w: ImplWorld, s: Spn): void => {
   if (q.length >= s.params.targetValidators && total >= s.params.softCap) {
     s.status = 'active';
     s.lastProgressAt = w.height;
+    s.validatorSets = new Map([[epochOf(s, w.height), new Map(q)]]);
   }
+};
+
+const tick = (w: ImplWorld): Result<ImplWorld> => {
+  w.height++;
+  for (const s of w.spns.values()) if (s.status === 'active' && w.height % s.params.epochLength === 0) s.validatorSets.set(epochOf(s, w.height), new Map(quorum(w, s)));
+  return done(w);
 };
 
 const stake = (w: ImplWorld, a: Act<'stake'>): Result<ImplWorld> => {
@@ -214,10 +226,10 @@ const requestUnrestake = (w: ImplWorld, a: Act<'request-unrestake'>): Result<Imp
   if (have === a.amount) rec.alloc.delete(a.spn);
   else rec.alloc.set(a.spn, have - a.amount);
   rec.queued += a.amount;
-  const s = w.spns.get(a.spn);
-  if (s !== undefined) s.restaked -= a.amount;
+  const s = w.spns.get(a.spn)!;
+  s.restaked -= a.amount;
   const id = w.nextUnrestakeId++;
-  w.unrestakes.set(id, { id, validator: a.validator, spn: a.spn, amount: a.amount, readyAt: w.height + w.params.unrestakeDelay });
+  w.unrestakes.set(id, { id, validator: a.validator, spn: a.spn, amount: a.amount, readyAt: (epochOf(s, w.height) + 1) * s.params.epochLength + s.params.unrestakeDelay });
   return done(w);
 };
 
@@ -243,6 +255,8 @@ const evidence = (w: ImplWorld, a: Act<'evidence'>): Result<ImplWorld> => {
   if (w.evidence.has(key)) return err('Spn.Slash.ALREADY_SLASHED', `evidence ${key} used`);
   const s = spnOf(w, spnId);
   if (isErr(s)) return s;
+  const faultAt = Math.max(ha.header.observedHeight, hb.header.observedHeight);
+  if (w.height >= faultAt + s.params.evidenceWindow) return err('Spn.Slash.EXPIRED', `fault at ${faultAt} is outside the evidence window`);
   const bps = BigInt(w.params.slashBps);
   const cut = (x: bigint): bigint => (x * bps) / 10_000n;
   const rec = validator(w, a.validator);
@@ -275,13 +289,55 @@ const register = (w: ImplWorld, a: Act<'register'>): Result<ImplWorld> => {
   if (e) return e;
   if (w.spns.has(a.spn)) return err('Spn.Lifecycle.ALREADY_REGISTERED', `SPN ${a.spn} exists`);
   const p = a.params;
-  if (!Number.isSafeInteger(p.targetValidators) || p.targetValidators < 1 || p.targetValidators > 1000 || p.softCap <= 0n || p.hardCap < p.softCap) {
-    return err('Spn.Lifecycle.BAD_PARAMS', 'bad parameters');
-  }
+  const bad = checkParams(p);
+  if (bad) return bad;
   w.spns.set(a.spn, {
     id: a.spn, admin: a.by, operator: a.by, params: p, status: 'registered', committed: [], lastProgressAt: w.height, escrow: new Map(), forcedQueue: [],
-    claimed: new Set(), refunded: new Set(), tombstoned: new Set(), restaked: 0n, chain: newChain(),
+    claimed: new Set(), refunded: new Set(), tombstoned: new Set(), validatorSets: new Map(), restaked: 0n, chain: newChain(),
   });
+  return done(w);
+};
+
+const checkParams = (p: SpnParams): ReturnType<typeof err> | undefined => {
+  const intIn = (x: number, lo: number, hi: number): boolean => Number.isSafeInteger(x) && x >= lo && x <= hi;
+  if (!intIn(p.targetValidators, 1, 1000) || p.softCap <= 0n || p.hardCap < p.softCap || !intIn(p.unrestakeDelay, 0, 1_000_000)
+    || !intIn(p.evidenceWindow, 1, 1_000_000) || !intIn(p.epochLength, 1, 1_000_000)) return err('Spn.Lifecycle.BAD_PARAMS', 'bad parameters');
+  if (p.unrestakeDelay < p.evidenceWindow) return err('Spn.Params.DELAY_BELOW_WINDOW', 'unrestakeDelay below evidenceWindow');
+  return undefined;
+};
+
+/** Whether a change may take effect now (active SPNs: hard cap and a longer unrestake delay only). */
+const refuseChange = (s: Spn, p: SpnParams): ReturnType<typeof err> | undefined => {
+  const o = s.params;
+  if (s.status === 'active' && (p.targetValidators !== o.targetValidators || p.softCap !== o.softCap || p.evidenceWindow !== o.evidenceWindow
+    || p.epochLength !== o.epochLength || p.unrestakeDelay < o.unrestakeDelay)) return err('Spn.Params.FIXED_AFTER_ACTIVATION', 'fixed after activation');
+  if (p.hardCap < s.restaked) return err('Spn.Params.CAP_BELOW_RESTAKED', 'hard cap below restaked');
+  return undefined;
+};
+
+const proposeParams = (w: ImplWorld, a: Act<'propose-params'>): Result<ImplWorld> => {
+  const s = adminCheck(w, a.by, a.spn);
+  if (isErr(s)) return s;
+  const bad = checkParams(a.params) ?? refuseChange(s, a.params);
+  if (bad) return bad;
+  s.pendingParams = { params: a.params, readyAt: w.height + w.params.paramDelay };
+  return done(w);
+};
+
+const applyParams = (w: ImplWorld, a: Act<'apply-params'>): Result<ImplWorld> => {
+  const e = badId(a.spn);
+  if (e) return e;
+  const s = spnOf(w, a.spn);
+  if (isErr(s)) return s;
+  if (s.status !== 'registered' && s.status !== 'active') return err('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${s.status}`);
+  const pend = s.pendingParams;
+  if (pend === undefined) return err('Spn.Params.NO_PROPOSAL', 'no pending change');
+  if (w.height < pend.readyAt) return err('Spn.Params.NOT_READY', `ready at ${pend.readyAt}`);
+  const bad = refuseChange(s, pend.params);
+  if (bad) return bad;
+  s.params = pend.params;
+  delete s.pendingParams;
+  activateIfReady(w, s);
   return done(w);
 };
 
@@ -394,14 +450,17 @@ const applyTx = (w: ImplWorld, spn: string, st: Staging, tx: LocalTx, i: number)
   return undefined;
 };
 
-const sign = (w: ImplWorld, s: Spn, hash: string, who: (v: string) => boolean): void => {
+const sign = (w: ImplWorld, hash: string, who: Iterable<string>): void => {
   let set = w.signers.get(hash);
   if (set === undefined) {
     set = new Set();
     w.signers.set(hash, set);
   }
-  for (const [v] of quorum(w, s)) if (who(v)) set.add(v);
+  for (const v of who) set.add(v);
 };
+
+/** Non-tombstoned members of an epoch's validator set. */
+const members = (s: Spn, epoch: number): string[] => [...(s.validatorSets.get(epoch)?.keys() ?? [])].filter((v) => !s.tombstoned.has(v));
 
 const headLeaves = (c: Chain): Leaf[] => c.keys.map((k, i) => ({ account: k.account, asset: k.asset, balance: c.balances[i]! }));
 
@@ -460,7 +519,7 @@ const produce = (w: ImplWorld, a: Act<'produce'>): Result<ImplWorld> => {
   const block: Block = { header, hash, leaves: headLeaves(c), outbox: st.outbox };
   c.blocks.push(block);
   w.headers.set(hash, block);
-  sign(w, s, hash, () => true);
+  sign(w, hash, members(s, epochOf(s, w.height)));
   if (a.publish) w.published.add(hash);
   return done(w);
 };
@@ -471,7 +530,9 @@ const forge = (w: ImplWorld, a: Act<'forge'>): Result<ImplWorld> => {
   const e = badId(a.mint.account, a.mint.asset) ?? badAmount(a.mint.balance, 'forged mint');
   if (e) return e;
   if (!Number.isSafeInteger(a.height) || a.height < 1 || a.height > s.chain.blocks.length + 1) return err('Spn.Forge.BAD_HEIGHT', 'bad height');
-  if (!quorum(w, s).some(([v]) => w.byzantine.has(v))) return err('Spn.Forge.NO_BYZANTINE_SIGNER', 'no Byzantine signer');
+  const ep = epochOf(s, w.height);
+  const signers = [...members(s, ep - 1), ...members(s, ep)].filter((v) => w.byzantine.has(v));
+  if (signers.length === 0) return err('Spn.Forge.NO_BYZANTINE_SIGNER', 'no Byzantine signer');
   const parent = s.chain.blocks[a.height - 2];
   const leaves = [...(parent?.leaves ?? [])];
   const i = leaves.findIndex((l) => l.account === a.mint.account && l.asset === a.mint.asset);
@@ -484,7 +545,7 @@ const forge = (w: ImplWorld, a: Act<'forge'>): Result<ImplWorld> => {
   const hash = headerHashOf(header);
   if (w.headers.has(hash)) return err('Spn.Forge.NOT_CONFLICTING', 'header exists');
   w.headers.set(hash, { header, hash, leaves, outbox: [] });
-  sign(w, s, hash, (v) => w.byzantine.has(v));
+  sign(w, hash, signers);
   w.published.add(hash);
   return done(w);
 };
@@ -499,9 +560,19 @@ const commit = (w: ImplWorld, a: Act<'commit'>): Result<ImplWorld> => {
   const s0 = activeSpn(w, a.spn, 'Spn.Header.SPN_NOT_ACTIVE');
   if (isErr(s0)) return s0;
   const s = s0;
-  const q = quorum(w, s);
-  let total = 0n;
-  for (const [, p] of q) total += p;
+  // One quorum table per epoch the batch touches: non-tombstoned members and their total power.
+  const tables = new Map<number, { q: [string, bigint][]; total: bigint }>();
+  const table = (epoch: number): { q: [string, bigint][]; total: bigint } => {
+    let t = tables.get(epoch);
+    if (t === undefined) {
+      const q = [...(s.validatorSets.get(epoch) ?? [])].filter(([v]) => !s.tombstoned.has(v));
+      let total = 0n;
+      for (const [, p] of q) total += p;
+      t = { q, total };
+      tables.set(epoch, t);
+    }
+    return t;
+  };
   let tip = s.committed.at(-1)?.hash ?? genesisHashOf(s.id);
   let height = s.committed.length;
   let forced = committedForced(s);
@@ -519,6 +590,7 @@ const commit = (w: ImplWorld, a: Act<'commit'>): Result<ImplWorld> => {
     if (!w.published.has(hash)) return err('Spn.Header.DATA_UNAVAILABLE', `${where} data not published`);
     if (h.forcedProcessed < forced || h.forcedProcessed > s.forcedQueue.length) return err('Spn.Header.FORCED_NOT_PREFIX', `${where} forced count`);
     if (h.observedHeight < observed || h.observedHeight > w.height) return err('Spn.Header.BAD_OBSERVED_HEIGHT', `${where} observed height`);
+    if (h.observedHeight + s.params.evidenceWindow <= w.height) return err('Spn.Header.STALE', `${where} is outside the evidence window`);
     if (new Set(h.executed).size !== h.executed.length) return err('Spn.Header.BAD_DELIVERY', `${where} executes a message twice`);
     for (const id of h.executed) {
       const m = w.mailbox.get(id);
@@ -526,6 +598,7 @@ const commit = (w: ImplWorld, a: Act<'commit'>): Result<ImplWorld> => {
         return err('Spn.Header.BAD_DELIVERY', `${where} executes ${id}, not pending`);
       }
     }
+    const { q, total } = table(epochOf(s, h.observedHeight));
     const signers = w.signers.get(hash);
     let signed = 0n;
     if (signers !== undefined) for (const [v, p] of q) if (signers.has(v)) signed += p;
@@ -683,7 +756,7 @@ const refund = (w: ImplWorld, a: Act<'refund-deposit'>): Result<ImplWorld> => {
 /** Applies one action in place; on failure nothing has changed. */
 export const step = (w: ImplWorld, a: SpnAction): Result<ImplWorld> => {
   switch (a.type) {
-    case 'tick': w.height++; return done(w);
+    case 'tick': return tick(w);
     case 'stake': return stake(w, a);
     case 'register': return register(w, a);
     case 'restake': return restake(w, a);
@@ -691,6 +764,8 @@ export const step = (w: ImplWorld, a: SpnAction): Result<ImplWorld> => {
     case 'complete-unrestake': return completeUnrestake(w, a);
     case 'rotate-operator': return rotate(w, a);
     case 'retire': return retire(w, a);
+    case 'propose-params': return proposeParams(w, a);
+    case 'apply-params': return applyParams(w, a);
     case 'deposit': return deposit(w, a);
     case 'force-withdraw': return forceWithdraw(w, a);
     case 'produce': return produce(w, a);
@@ -761,6 +836,11 @@ export const view = {
 // ---------------------------------------------------------------------------------------------
 // Projection (the same shape as the model's)
 
+const projParams = (p: SpnParams) => ({
+  targetValidators: p.targetValidators, softCap: p.softCap.toString(), hardCap: p.hardCap.toString(),
+  unrestakeDelay: p.unrestakeDelay, evidenceWindow: p.evidenceWindow, epochLength: p.epochLength,
+});
+
 const sortS = (xs: Iterable<string>): string[] => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const projectWorld = (w: ImplWorld): WorldProjection => ({
@@ -776,6 +856,8 @@ export const projectWorld = (w: ImplWorld): WorldProjection => ({
   spns: sortS(w.spns.keys()).map((id) => {
     const s = w.spns.get(id)!;
     const tip = s.committed.at(-1);
+    const latest = Math.max(-1, ...s.validatorSets.keys());
+    const set = s.validatorSets.get(latest) ?? new Map<string, bigint>();
     return {
       id, status: s.status, admin: s.admin, operator: s.operator,
       escrow: sortS(s.escrow.keys()).map((asset) => ({ asset, amount: s.escrow.get(asset)!.toString() })),
@@ -783,6 +865,10 @@ export const projectWorld = (w: ImplWorld): WorldProjection => ({
       headHeight: s.chain.blocks.length, headRoot: s.chain.blocks.at(-1)?.header.stateRoot ?? ZERO_HEX, headForced: s.chain.forcedProcessed,
       forcedQueue: s.forcedQueue.length, frozenRoot: s.frozen?.root ?? null, claimed: sortS(s.claimed), refunded: [...s.refunded].sort((a, b) => a - b),
       tombstoned: sortS(s.tombstoned),
+      params: projParams(s.params),
+      pendingParams: s.pendingParams === undefined ? null : { ...projParams(s.pendingParams.params), readyAt: s.pendingParams.readyAt },
+      epoch: latest,
+      validatorSet: sortS(set.keys()).map((validator) => ({ validator, power: set.get(validator)!.toString() })),
     };
   }),
   mailbox: sortS(w.mailbox.keys()).map((id) => {

@@ -6,3 +6,4 @@ export * from './gas.js';
 export * from './precompiles.js';
 export * from './interpreter.js';
 export * from './transaction.js';
+export * from './call.js';

@@ -6,9 +6,10 @@
  */
 import { fail, ok, type Result } from '../encoding/index.js';
 import { genesisHash, headerHash, leafHash, leafObject, messageId, outboxObject, outboxRoot, stateRoot, verifyMerkleProof, ZERO_HASH } from './merkle.js';
-import type { Header, Leaf, LocalTx, Message, OutboxEntry, SpnAction, SpnBlock, SpnChain, SpnRecord, UnrestakeEntry, ValidatorRecord, World } from './types.js';
+import type { Header, Leaf, LocalTx, Message, OutboxEntry, SpnAction, SpnBlock, SpnChain, SpnParams, SpnRecord, UnrestakeEntry, ValidatorRecord, World } from './types.js';
 import {
-  balanceKey, committedBlock, committedForced, committedLeaves, committedRoot, committedTip, getBalance, isValidId, quorumPower, withAmount, withEntry, withMember,
+  balanceKey, committedBlock, committedForced, committedLeaves, committedRoot, committedTip, epochOf, epochSet, getBalance, isValidId, nextEpochStart, quorumPower,
+  withAmount, withEntry, withMember,
 } from './world.js';
 
 type Act<T extends SpnAction['type']> = Extract<SpnAction, { type: T }>;
@@ -50,8 +51,22 @@ const totalRestaked = (w: World, spn: string): bigint => sum([...w.validators.va
 // ---------------------------------------------------------------------------------------------
 // Environment
 
-/** The mainnet produces a block. @spec SPN-CLOCK.1 */
-export const tick = (w: World): Result<World> => ok({ ...w, height: w.height + 1 });
+/**
+ * The mainnet produces a block. When the new height starts an epoch of an active SPN, that SPN's
+ * validator set for the epoch is taken from the restake at that moment.
+ *
+ * @spec SPN-CLOCK.1 SPN-EPOCH-ROTATE.1
+ */
+export const tick = (w: World): Result<World> => {
+  const height = w.height + 1;
+  let next: World = { ...w, height };
+  for (const r of w.spns.values()) {
+    if (r.status === 'active' && height % r.params.epochLength === 0) {
+      next = withSpn(next, { ...r, validatorSets: withEntry(r.validatorSets, epochOf(r, height), quorumPower(next, r)) });
+    }
+  }
+  return ok(next);
+};
 
 // ---------------------------------------------------------------------------------------------
 // Restaking
@@ -83,7 +98,8 @@ export const activateIfReady = (w: World, spn: string): World => {
   if (r === undefined || r.status !== 'registered') return w;
   const power = quorumPower(w, r);
   if (power.size < r.params.targetValidators || sum(power.values()) < r.params.softCap) return w;
-  return withSpn(w, { ...r, status: 'active', lastProgressAt: w.height });
+  // The first validator set is the one that activated the SPN; it serves the epoch of activation.
+  return withSpn(w, { ...r, status: 'active', lastProgressAt: w.height, validatorSets: new Map([[epochOf(r, w.height), power]]) });
 };
 
 /**
@@ -109,8 +125,10 @@ export const restake = (w: World, a: Act<'restake'>): Result<World> => {
 };
 
 /**
- * A validator asks to take stP back from an SPN. It stops counting for the SPN's quorum at once
- * but stays slashable for that SPN until it completes, `unrestakeDelay` blocks later.
+ * A validator asks to take stP back from an SPN. The allocation is queued at once (it no longer
+ * counts for activation, the hard cap or the next epoch's validator set), but the amount stays in
+ * the validator set of the current epoch until its end, so it completes only `unrestakeDelay`
+ * blocks after the next epoch boundary, and stays slashable for that SPN until then.
  *
  * @spec SPN-RESTAKE-UNRESTAKE.1
  */
@@ -120,7 +138,8 @@ export const requestUnrestake = (w: World, a: Act<'request-unrestake'>): Result<
   const rec = validatorOf(w, a.validator);
   const have = rec.alloc.get(a.spn) ?? 0n;
   if (have < a.amount) return fail('Spn.Restake.INSUFFICIENT_ALLOCATION', `${a.validator} has ${have} restaked to ${a.spn}, cannot unrestake ${a.amount}`);
-  const entry: UnrestakeEntry = { id: w.nextUnrestakeId, validator: a.validator, spn: a.spn, amount: a.amount, readyAt: w.height + w.params.unrestakeDelay };
+  const r = w.spns.get(a.spn)!;
+  const entry: UnrestakeEntry = { id: w.nextUnrestakeId, validator: a.validator, spn: a.spn, amount: a.amount, readyAt: nextEpochStart(r, w.height) + r.params.unrestakeDelay };
   const alloc = have === a.amount ? new Map([...rec.alloc].filter(([s]) => s !== a.spn)) : withEntry(rec.alloc, a.spn, have - a.amount);
   return ok({ ...w, validators: withEntry(w.validators, a.validator, { ...rec, alloc }), unrestakes: [...w.unrestakes, entry], nextUnrestakeId: w.nextUnrestakeId + 1 });
 };
@@ -156,6 +175,10 @@ export const submitEvidence = (w: World, a: Act<'evidence'>): Result<World> => {
   if (w.evidence.has(key)) return fail('Spn.Slash.ALREADY_SLASHED', `evidence ${key} was already used`);
   const r = spnOf(w, spn);
   if (!r.ok) return r;
+  const faultAt = Math.max(ha.header.observedHeight, hb.header.observedHeight);
+  if (w.height >= faultAt + r.value.params.evidenceWindow) {
+    return fail('Spn.Slash.EXPIRED', `the fault at mainnet height ${faultAt} left the evidence window of ${r.value.params.evidenceWindow} blocks at ${faultAt + r.value.params.evidenceWindow}`);
+  }
   const cut = (x: bigint): bigint => (x * BigInt(w.params.slashBps)) / 10_000n;
   const rec = validatorOf(w, a.validator);
   const allocCut = cut(rec.alloc.get(spn) ?? 0n);
@@ -190,15 +213,91 @@ export const register = (w: World, a: Act<'register'>): Result<World> => {
   if (!c.ok) return c;
   if (w.spns.has(a.spn)) return fail('Spn.Lifecycle.ALREADY_REGISTERED', `SPN ${a.spn} already exists`);
   const p = a.params;
-  if (!Number.isSafeInteger(p.targetValidators) || p.targetValidators < 1 || p.targetValidators > 1000 || p.softCap <= 0n || p.hardCap < p.softCap) {
-    return fail('Spn.Lifecycle.BAD_PARAMS', 'targetValidators must be in 1..1000 and 0 < softCap <= hardCap');
-  }
+  const bad = paramsInvalid(p);
+  if (bad !== undefined) return bad;
   const r: SpnRecord = {
     id: a.spn, admin: a.by, operator: a.by, params: p, status: 'registered', registeredAt: w.height, committed: [], lastProgressAt: w.height,
-    escrow: new Map(), forcedQueue: [], claimed: new Set(), refunded: new Set(), tombstoned: new Set(), chain: emptyChain,
+    escrow: new Map(), forcedQueue: [], claimed: new Set(), refunded: new Set(), tombstoned: new Set(), validatorSets: new Map(), chain: emptyChain,
   };
   // Restake made before registration cannot exist, so a new SPN never activates here.
   return ok(withSpn(w, r));
+};
+
+/**
+ * The range rules of SPN parameters, and the rule that an unrestake outlasts the evidence window:
+ * stake that backed a fault can leave only after evidence of the fault has expired.
+ *
+ * @spec SPN-PARAMS-SPN.1 SPN-RESTAKE-WINDOW.1
+ */
+export const paramsInvalid = (p: SpnParams): Result<never> | undefined => {
+  const intIn = (x: number, lo: number, hi: number): boolean => Number.isSafeInteger(x) && x >= lo && x <= hi;
+  if (!intIn(p.targetValidators, 1, 1000) || p.softCap <= 0n || p.hardCap < p.softCap || !intIn(p.unrestakeDelay, 0, 1_000_000)
+    || !intIn(p.evidenceWindow, 1, 1_000_000) || !intIn(p.epochLength, 1, 1_000_000)) {
+    return fail('Spn.Lifecycle.BAD_PARAMS', 'targetValidators must be in 1..1000, 0 < softCap <= hardCap, unrestakeDelay in 0..1000000, evidenceWindow and epochLength in 1..1000000');
+  }
+  if (p.unrestakeDelay < p.evidenceWindow) {
+    return fail('Spn.Params.DELAY_BELOW_WINDOW', `unrestakeDelay ${p.unrestakeDelay} is shorter than evidenceWindow ${p.evidenceWindow}`);
+  }
+  return undefined;
+};
+
+/**
+ * Whether a parameter change may take effect on an SPN in its current state: before activation
+ * anything in range; once active only the hard cap (never below what is restaked) and a longer
+ * unrestake delay.
+ *
+ * @spec SPN-PARAMS-MUTABLE.1
+ */
+const changeRefused = (w: World, r: SpnRecord, p: SpnParams): Result<never> | undefined => {
+  if (r.status === 'active') {
+    const old = r.params;
+    if (p.targetValidators !== old.targetValidators || p.softCap !== old.softCap || p.evidenceWindow !== old.evidenceWindow || p.epochLength !== old.epochLength) {
+      return fail('Spn.Params.FIXED_AFTER_ACTIVATION', `SPN ${r.id} is active: targetValidators, softCap, evidenceWindow and epochLength are fixed`);
+    }
+    if (p.unrestakeDelay < old.unrestakeDelay) return fail('Spn.Params.FIXED_AFTER_ACTIVATION', `SPN ${r.id} is active: unrestakeDelay may only grow (now ${old.unrestakeDelay})`);
+  }
+  const restaked = totalRestaked(w, r.id);
+  if (p.hardCap < restaked) return fail('Spn.Params.CAP_BELOW_RESTAKED', `hardCap ${p.hardCap} is below the ${restaked} stP restaked to ${r.id}`);
+  return undefined;
+};
+
+/**
+ * The admin of a registered or active SPN proposes new parameters; they may be applied after
+ * `paramDelay` blocks. A new proposal replaces a pending one.
+ *
+ * @spec SPN-PARAMS-UPDATE.1
+ */
+export const proposeParams = (w: World, a: Act<'propose-params'>): Result<World> => {
+  const c = ids(a.by, a.spn);
+  if (!c.ok) return c;
+  const r = spnOf(w, a.spn);
+  if (!r.ok) return r;
+  if (r.value.admin !== a.by) return fail('Spn.Lifecycle.NOT_ADMIN', `${a.by} is not the admin of ${a.spn}`);
+  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${r.value.status}`);
+  const bad = paramsInvalid(a.params) ?? changeRefused(w, r.value, a.params);
+  if (bad !== undefined) return bad;
+  return ok(withSpn(w, { ...r.value, pendingParams: { params: a.params, readyAt: w.height + w.params.paramDelay } }));
+};
+
+/**
+ * Anyone applies a pending parameter change once its delay has passed, if the change is still
+ * allowed in the SPN's state now. Lowering the activation thresholds may activate the SPN.
+ *
+ * @spec SPN-PARAMS-APPLY.1
+ */
+export const applyParams = (w: World, a: Act<'apply-params'>): Result<World> => {
+  const c = ids(a.spn);
+  if (!c.ok) return c;
+  const r = spnOf(w, a.spn);
+  if (!r.ok) return r;
+  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${r.value.status}`);
+  const pending = r.value.pendingParams;
+  if (pending === undefined) return fail('Spn.Params.NO_PROPOSAL', `SPN ${a.spn} has no pending parameter change`);
+  if (w.height < pending.readyAt) return fail('Spn.Params.NOT_READY', `the change to ${a.spn} may be applied from height ${pending.readyAt}, the mainnet is at ${w.height}`);
+  const bad = changeRefused(w, r.value, pending.params);
+  if (bad !== undefined) return bad;
+  const { pendingParams: _, ...rest } = r.value;
+  return ok(activateIfReady(withSpn(w, { ...rest, params: pending.params }), a.spn));
 };
 
 /** The admin of a registered or active SPN hands block production to another operator. @spec SPN-LIFE-ROTATE.1 */
@@ -288,12 +387,15 @@ const credit = (leaves: readonly Leaf[], account: string, asset: string, delta: 
 const leafBalance = (leaves: readonly Leaf[], account: string, asset: string): bigint =>
   leaves.find((l) => l.account === account && l.asset === asset)?.balance ?? 0n;
 
-/** Signatures of every validator that counts for the SPN's quorum on a header (honest validators sign valid blocks). */
-const signAll = (w: World, r: SpnRecord, hash: string, who: (v: string) => boolean): ReadonlySet<string> => {
+/** Signatures of validators on a header (honest validators sign the valid blocks of their epoch). */
+const signAll = (w: World, signers: Iterable<string>, hash: string): ReadonlySet<string> => {
   const out = new Set(w.signatures);
-  for (const v of quorumPower(w, r).keys()) if (who(v)) out.add(`${v}|${hash}`);
+  for (const v of signers) out.add(`${v}|${hash}`);
   return out;
 };
+
+/** Members of an epoch's validator set that are not tombstoned on the SPN. */
+const liveMembers = (r: SpnRecord, epoch: number): string[] => [...epochSet(r, epoch).keys()].filter((v) => !r.tombstoned.has(v));
 
 interface Building {
   leaves: readonly Leaf[];
@@ -377,17 +479,17 @@ export const produceBlock = (w: World, a: Act<'produce'>): Result<World> => {
     chain: { blocks: [...chain.blocks, block], leaves: b.leaves, forcedProcessed: header.forcedProcessed, nextNonce: b.nextNonce, nextSeq: b.nextSeq, executed },
   };
   return ok({
-    ...withSpn(w, next), headers: withEntry(w.headers, hash, block), signatures: signAll(w, spn, hash, () => true),
+    ...withSpn(w, next), headers: withEntry(w.headers, hash, block), signatures: signAll(w, liveMembers(spn, epochOf(spn, w.height)), hash),
     published: a.publish ? withMember(w.published, hash) : w.published,
   });
 };
 
 /**
  * The adversary: a header conflicting with the SPN's chain at `height` (built on the same parent,
- * with `mint` credited from nothing), signed by the Byzantine validators of the SPN only, data
- * published. Honest validators never sign it.
+ * with `mint` credited from nothing), signed by the Byzantine members of the SPN's current and
+ * previous epoch validator sets only, data published. Honest validators never sign it.
  *
- * @spec SPN-HDR-QUORUM.1
+ * @spec SPN-HDR-QUORUM.1 SPN-EPOCH-SET.1
  */
 export const forgeHeader = (w: World, a: Act<'forge'>): Result<World> => {
   const r = activeSpn(w, a.spn, 'Spn.Block.SPN_NOT_ACTIVE');
@@ -398,7 +500,9 @@ export const forgeHeader = (w: World, a: Act<'forge'>): Result<World> => {
   if (!Number.isSafeInteger(a.height) || a.height < 1 || a.height > spn.chain.blocks.length + 1) {
     return fail('Spn.Forge.BAD_HEIGHT', `height must be in 1..${spn.chain.blocks.length + 1}`);
   }
-  if (![...quorumPower(w, spn).keys()].some((v) => w.byzantine.has(v))) return fail('Spn.Forge.NO_BYZANTINE_SIGNER', `no Byzantine validator restakes to ${a.spn}`);
+  const epoch = epochOf(spn, w.height);
+  const signers = [...new Set([...liveMembers(spn, epoch - 1), ...liveMembers(spn, epoch)])].filter((v) => w.byzantine.has(v)).sort();
+  if (signers.length === 0) return fail('Spn.Forge.NO_BYZANTINE_SIGNER', `no Byzantine validator is in the current or previous validator set of ${a.spn}`);
   const parent = spn.chain.blocks[a.height - 2];
   const leaves = credit(parent?.leaves ?? [], a.mint.account, a.mint.asset, a.mint.balance);
   const header: Header = {
@@ -409,7 +513,7 @@ export const forgeHeader = (w: World, a: Act<'forge'>): Result<World> => {
   if (w.headers.has(hash)) return fail('Spn.Forge.NOT_CONFLICTING', 'this header already exists');
   return ok({
     ...w, headers: withEntry(w.headers, hash, { header, hash, leaves, outbox: [] }),
-    signatures: signAll(w, spn, hash, (v) => w.byzantine.has(v)), published: withMember(w.published, hash),
+    signatures: signAll(w, signers, hash), published: withMember(w.published, hash),
   });
 };
 
@@ -433,6 +537,9 @@ const commitOne = (w: World, spnId: string, hash: string, position: number): Res
   }
   const prevObserved = spn.committed.at(-1)?.header.observedHeight ?? 0;
   if (h.observedHeight < prevObserved || h.observedHeight > w.height) return fail('Spn.Header.BAD_OBSERVED_HEIGHT', `${where} observed mainnet height ${h.observedHeight}`);
+  if (h.observedHeight + spn.params.evidenceWindow <= w.height) {
+    return fail('Spn.Header.STALE', `${where} observed mainnet height ${h.observedHeight}, outside the evidence window of ${spn.params.evidenceWindow} blocks`);
+  }
   if (new Set(h.executed).size !== h.executed.length) return fail('Spn.Header.BAD_DELIVERY', `${where} executes a message twice`);
   for (const id of h.executed) {
     const e = w.mailbox.get(id);
@@ -440,10 +547,11 @@ const commitOne = (w: World, spnId: string, hash: string, position: number): Res
       return fail('Spn.Header.BAD_DELIVERY', `${where} executes message ${id}, which is not pending for ${spnId}`);
     }
   }
-  const power = quorumPower(w, spn);
-  const total = sum(power.values());
+  const epoch = epochOf(spn, h.observedHeight);
+  const power = [...epochSet(spn, epoch)].filter(([v]) => !spn.tombstoned.has(v));
+  const total = sum(power.map(([, p]) => p));
   const signed = sum([...power].filter(([v]) => w.signatures.has(`${v}|${hash}`)).map(([, p]) => p));
-  if (total === 0n || signed * 3n <= total * 2n) return fail('Spn.Header.NO_QUORUM', `${where} is signed by ${signed} of ${total} restaked stP; more than two thirds is needed`);
+  if (total === 0n || signed * 3n <= total * 2n) return fail('Spn.Header.NO_QUORUM', `${where} is signed by ${signed} of ${total} stP of the epoch ${epoch} validator set; more than two thirds is needed`);
   const mailbox = new Map(w.mailbox);
   for (const id of h.executed) mailbox.set(id, { ...mailbox.get(id)!, state: 'delivered' });
   return ok(withSpn({ ...w, mailbox }, { ...spn, committed: [...spn.committed, { hash, header: h, committedAt: w.height }], lastProgressAt: w.height }));

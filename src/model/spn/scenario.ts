@@ -7,13 +7,15 @@
  */
 import type { Genesis, SpnAction, SpnGlobalParams } from './types.js';
 
-export const SCENARIO_PARAMS: SpnGlobalParams = { incDeadline: 3, liveDeadline: 6, unrestakeDelay: 4, msgTimeout: 4, slashBps: 5000, stakeAsset: 'p' };
+export const SCENARIO_PARAMS: SpnGlobalParams = { incDeadline: 3, liveDeadline: 6, paramDelay: 2, msgTimeout: 4, slashBps: 5000, stakeAsset: 'p' };
 
 export const SCENARIO_USERS = ['alice', 'bob', 'carol'] as const;
 export const SCENARIO_ASSETS = ['usd', 'eth'] as const;
 export const SCENARIO_SPNS = ['alpha', 'beta'] as const;
 export const SCENARIO_HONEST = ['v1', 'v2', 'v3'] as const;
 export const SCENARIO_BYZANTINE = ['v4'] as const;
+/** The SPN parameters of the scenario's SPNs. */
+export const SCENARIO_SPN_PARAMS = { targetValidators: 3, softCap: 300n, hardCap: 2000n, unrestakeDelay: 6, evidenceWindow: 6, epochLength: 5 } as const;
 export const SCENARIO_OPERATOR = (spn: string): string => `op-${spn}`;
 
 export const scenarioGenesis = (params: SpnGlobalParams = SCENARIO_PARAMS): Genesis => ({
@@ -31,9 +33,10 @@ export const scenarioGenesis = (params: SpnGlobalParams = SCENARIO_PARAMS): Gene
  */
 export const scenarioSetup = (): readonly SpnAction[] => [
   ...[...SCENARIO_HONEST, ...SCENARIO_BYZANTINE].map((validator): SpnAction => ({ type: 'stake', validator, amount: 500n })),
-  ...SCENARIO_SPNS.map((spn): SpnAction => ({ type: 'register', by: SCENARIO_OPERATOR(spn), spn, params: { targetValidators: 3, softCap: 300n, hardCap: 2000n } })),
+  ...SCENARIO_SPNS.map((spn): SpnAction => ({ type: 'register', by: SCENARIO_OPERATOR(spn), spn, params: SCENARIO_SPN_PARAMS })),
   ...SCENARIO_SPNS.flatMap((spn) => [
-    ...SCENARIO_HONEST.map((validator): SpnAction => ({ type: 'restake', validator, spn, amount: 100n })),
+    // The Byzantine validator restakes first so that it is in the validator set of the first epoch.
     ...SCENARIO_BYZANTINE.map((validator): SpnAction => ({ type: 'restake', validator, spn, amount: 20n })),
+    ...SCENARIO_HONEST.map((validator): SpnAction => ({ type: 'restake', validator, spn, amount: 100n })),
   ]),
 ];

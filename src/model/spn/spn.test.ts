@@ -4,7 +4,7 @@ import {
   type SpnAction, type World, committedBlockAt, genesisWorld, leafHash, leafObject, merkleProof, merkleRoot, messageId, proveEscape, proveOutbox,
   projectWorld, STATE_INVARIANTS, step, stepInvariant, verifyMerkleProof, ZERO_HASH, type Message, type WithdrawalEntry, outboxObject, treeDepth,
 } from './index.js';
-import { scenarioGenesis, scenarioSetup } from './scenario.js';
+import { scenarioGenesis, scenarioSetup, SCENARIO_SPN_PARAMS } from './scenario.js';
 
 const unwrap = <T>(r: { ok: true; value: T } | { ok: false; error: { code: string; message: string } }): T => {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -49,9 +49,9 @@ describe('SPN lifecycle and restaking', () => {
     expect(spnOf(w, 'alpha').status).toBe('registered');
     w = run(w, [{ type: 'restake', validator: 'v3', spn: 'alpha', amount: 100n }]);
     expect(spnOf(w, 'alpha').status).toBe('active');
-    failsWith(w, { type: 'register', by: 'x', spn: 'alpha', params: { targetValidators: 1, softCap: 1n, hardCap: 1n } }, 'Spn.Lifecycle.ALREADY_REGISTERED');
-    failsWith(w, { type: 'register', by: 'x', spn: 'gamma', params: { targetValidators: 1, softCap: 5n, hardCap: 1n } }, 'Spn.Lifecycle.BAD_PARAMS');
-    failsWith(w, { type: 'register', by: 'X', spn: 'gamma', params: { targetValidators: 1, softCap: 1n, hardCap: 1n } }, 'Spn.Input.BAD_ID');
+    failsWith(w, { type: 'register', by: 'x', spn: 'alpha', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 1, softCap: 1n, hardCap: 1n } }, 'Spn.Lifecycle.ALREADY_REGISTERED');
+    failsWith(w, { type: 'register', by: 'x', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 1, softCap: 5n, hardCap: 1n } }, 'Spn.Lifecycle.BAD_PARAMS');
+    failsWith(w, { type: 'register', by: 'X', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 1, softCap: 1n, hardCap: 1n } }, 'Spn.Input.BAD_ID');
   });
 
   // @spec SPN-RESTAKE-ALLOCATE.1 SPN-RESTAKE-BOUND.1 SPN-RESTAKE-STAKE.1
@@ -63,7 +63,7 @@ describe('SPN lifecycle and restaking', () => {
     failsWith(w1, { type: 'restake', validator: 'v1', spn: 'beta', amount: 1n }, 'Spn.Restake.INSUFFICIENT_STP');
     failsWith(w, { type: 'stake', validator: 'v1', amount: 501n }, 'Spn.Restake.INSUFFICIENT_BALANCE');
     const w2 = run(w, [
-      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { targetValidators: 2, softCap: 100n, hardCap: 150n } },
+      { type: 'register', by: 'op-gamma', spn: 'gamma', params: { ...SCENARIO_SPN_PARAMS, targetValidators: 2, softCap: 100n, hardCap: 150n } },
       { type: 'restake', validator: 'v1', spn: 'gamma', amount: 100n },
     ]);
     failsWith(w2, { type: 'restake', validator: 'v2', spn: 'gamma', amount: 51n }, 'Spn.Restake.HARD_CAP');
@@ -80,7 +80,11 @@ describe('SPN lifecycle and restaking', () => {
     failsWith(w, { type: 'complete-unrestake', id: 7 }, 'Spn.Restake.UNKNOWN_UNRESTAKE');
     // Queued stP is not free yet.
     failsWith(w, { type: 'restake', validator: 'v1', spn: 'beta', amount: 301n }, 'Spn.Restake.INSUFFICIENT_STP');
-    w = run(w, [...ticks(4), { type: 'complete-unrestake', id: 0 }, { type: 'restake', validator: 'v1', spn: 'beta', amount: 340n }]);
+    // Requested in epoch 0 (heights 0..4): the amount leaves the set at 5 and completes unrestakeDelay = 6 later.
+    expect(w.unrestakes[0]!.readyAt).toBe(11);
+    w = run(w, ticks(10));
+    failsWith(w, { type: 'complete-unrestake', id: 0 }, 'Spn.Restake.NOT_READY');
+    w = run(w, [{ type: 'tick' }, { type: 'complete-unrestake', id: 0 }, { type: 'restake', validator: 'v1', spn: 'beta', amount: 340n }]);
     expect(w.validators.get('v1')!.alloc.get('beta')).toBe(440n);
   });
 

@@ -25,6 +25,8 @@ export const step = (w: World, a: SpnAction): Result<World> =>
     .with({ type: 'complete-unrestake' }, (x) => rules.completeUnrestake(w, x))
     .with({ type: 'rotate-operator' }, (x) => rules.rotateOperator(w, x))
     .with({ type: 'retire' }, (x) => rules.retire(w, x))
+    .with({ type: 'propose-params' }, (x) => rules.proposeParams(w, x))
+    .with({ type: 'apply-params' }, (x) => rules.applyParams(w, x))
     .with({ type: 'deposit' }, (x) => rules.deposit(w, x))
     .with({ type: 'force-withdraw' }, (x) => rules.forceWithdraw(w, x))
     .with({ type: 'produce' }, (x) => rules.produceBlock(w, x))

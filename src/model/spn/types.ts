@@ -16,8 +16,8 @@ export interface SpnGlobalParams {
   readonly incDeadline: number;
   /** Maximum gap, in blocks, between two committed headers of an active SPN before it counts as halted. */
   readonly liveDeadline: number;
-  /** Blocks an unrestake stays queued (and slashable) before it completes. */
-  readonly unrestakeDelay: number;
+  /** Blocks between a parameter proposal and the earliest height at which it may be applied (the governance timelock). */
+  readonly paramDelay: number;
   /** Blocks after the source header's observed height until a cross-SPN message times out. */
   readonly msgTimeout: number;
   /** Fraction of a double-signing validator's stake at risk on that SPN that is burned, in basis points (1..10000). */
@@ -26,7 +26,7 @@ export interface SpnGlobalParams {
   readonly stakeAsset: string;
 }
 
-/** Per-SPN parameters fixed at registration. @spec SPN-LIFE-REGISTER.1 */
+/** Per-SPN parameters, set at registration and changed only through SPN-PARAMS-UPDATE.1. @spec SPN-LIFE-REGISTER.1 SPN-PARAMS-SPN.1 */
 export interface SpnParams {
   /** Validators with a non-zero restake needed before the SPN activates. */
   readonly targetValidators: number;
@@ -34,6 +34,12 @@ export interface SpnParams {
   readonly softCap: bigint;
   /** Total restaked stP the SPN accepts at most. */
   readonly hardCap: bigint;
+  /** Blocks an unrestake from this SPN stays queued (and slashable) after it leaves the validator set. */
+  readonly unrestakeDelay: number;
+  /** Blocks after a fault (the later observed height of two conflicting headers) during which evidence is accepted. */
+  readonly evidenceWindow: number;
+  /** Length of a validator-set epoch in mainnet blocks; epoch e is heights [e * epochLength, (e + 1) * epochLength). */
+  readonly epochLength: number;
 }
 
 export type SpnStatus = 'registered' | 'active' | 'frozen' | 'retired';
@@ -156,6 +162,10 @@ export interface SpnRecord {
   readonly refunded: ReadonlySet<number>;
   /** Validators tombstoned on this SPN after slashing: their signatures no longer count. */
   readonly tombstoned: ReadonlySet<string>;
+  /** A parameter change proposed by the admin, applicable from `readyAt`. */
+  readonly pendingParams?: { readonly params: SpnParams; readonly readyAt: number };
+  /** The validator set (restaked power per validator) of each epoch since activation. */
+  readonly validatorSets: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
   readonly chain: SpnChain;
 }
 
@@ -230,6 +240,8 @@ export type SpnAction =
   | { readonly type: 'complete-unrestake'; readonly id: number }
   | { readonly type: 'rotate-operator'; readonly by: string; readonly spn: string; readonly operator: string }
   | { readonly type: 'retire'; readonly by: string; readonly spn: string }
+  | { readonly type: 'propose-params'; readonly by: string; readonly spn: string; readonly params: SpnParams }
+  | { readonly type: 'apply-params'; readonly spn: string }
   | { readonly type: 'deposit'; readonly account: string; readonly spn: string; readonly asset: string; readonly amount: bigint }
   | { readonly type: 'force-withdraw'; readonly account: string; readonly spn: string; readonly asset: string; readonly amount: bigint }
   | { readonly type: 'produce'; readonly by: string; readonly spn: string; readonly forced: number; readonly txs: readonly LocalTx[]; readonly deliver: readonly string[]; readonly publish: boolean }

@@ -6,7 +6,7 @@
  */
 import { fail, ok, type Result } from '../encoding/index.js';
 import { genesisHash, ZERO_HASH } from './merkle.js';
-import type { Genesis, Leaf, SpnBlock, SpnRecord, World } from './types.js';
+import type { Genesis, Leaf, SpnBlock, SpnParams, SpnRecord, World } from './types.js';
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,31}$/;
 
@@ -38,8 +38,8 @@ export const withMember = <T>(s: ReadonlySet<T>, x: T): ReadonlySet<T> => new Se
 export const genesisWorld = (g: Genesis): Result<World> => {
   const p = g.params;
   const intIn = (x: number, lo: number, hi: number): boolean => Number.isSafeInteger(x) && x >= lo && x <= hi;
-  if (!intIn(p.incDeadline, 1, 1_000_000) || !intIn(p.liveDeadline, 1, 1_000_000) || !intIn(p.unrestakeDelay, 0, 1_000_000) || !intIn(p.msgTimeout, 1, 1_000_000)) {
-    return fail('Spn.Genesis.BAD_PARAMS', 'incDeadline, liveDeadline and msgTimeout must be integers in 1..1000000, unrestakeDelay in 0..1000000');
+  if (!intIn(p.incDeadline, 1, 1_000_000) || !intIn(p.liveDeadline, 1, 1_000_000) || !intIn(p.paramDelay, 0, 1_000_000) || !intIn(p.msgTimeout, 1, 1_000_000)) {
+    return fail('Spn.Genesis.BAD_PARAMS', 'incDeadline, liveDeadline and msgTimeout must be integers in 1..1000000, paramDelay in 0..1000000');
   }
   if (!intIn(p.slashBps, 1, 10_000)) return fail('Spn.Genesis.BAD_PARAMS', `slashBps must be in 1..10000, got ${p.slashBps}`);
   if (!isValidId(p.stakeAsset)) return fail('Spn.Genesis.BAD_ID', `stakeAsset ${JSON.stringify(p.stakeAsset)} is not a valid id`);
@@ -87,10 +87,32 @@ export const quorumPower = (w: World, r: SpnRecord): ReadonlyMap<string, bigint>
   return out;
 };
 
+/** The epoch a mainnet height falls in, for an SPN. @spec SPN-EPOCH-SET.1 */
+export const epochOf = (r: SpnRecord, height: number): number => Math.floor(height / r.params.epochLength);
+
+/** The first epoch boundary strictly after `height`. @spec SPN-RESTAKE-UNRESTAKE.1 */
+export const nextEpochStart = (r: SpnRecord, height: number): number => (epochOf(r, height) + 1) * r.params.epochLength;
+
+/** The validator set of an epoch, empty if none was taken (before activation). @spec SPN-EPOCH-SET.1 */
+export const epochSet = (r: SpnRecord, epoch: number): ReadonlyMap<string, bigint> => r.validatorSets.get(epoch) ?? new Map<string, bigint>();
+
+/** The latest epoch with a validator set, or -1. */
+export const latestEpoch = (r: SpnRecord): number => Math.max(-1, ...r.validatorSets.keys());
+
 // ---------------------------------------------------------------------------------------------
 // Projection
 
 const sortStrings = (xs: Iterable<string>): string[] => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+export interface ProjectedParams {
+  readonly targetValidators: number; readonly softCap: string; readonly hardCap: string;
+  readonly unrestakeDelay: number; readonly evidenceWindow: number; readonly epochLength: number;
+}
+
+const projectParams = (p: SpnParams): ProjectedParams => ({
+  targetValidators: p.targetValidators, softCap: p.softCap.toString(), hardCap: p.hardCap.toString(),
+  unrestakeDelay: p.unrestakeDelay, evidenceWindow: p.evidenceWindow, epochLength: p.epochLength,
+});
 
 /** What a world is compared and recorded on; every amount is a decimal string, every list sorted. */
 export interface WorldProjection {
@@ -107,6 +129,8 @@ export interface WorldProjection {
     readonly headHeight: number; readonly headRoot: string; readonly headForced: number;
     readonly forcedQueue: number; readonly frozenRoot: string | null; readonly claimed: readonly string[]; readonly refunded: readonly number[];
     readonly tombstoned: readonly string[];
+    readonly params: ProjectedParams; readonly pendingParams: (ProjectedParams & { readonly readyAt: number }) | null;
+    readonly epoch: number; readonly validatorSet: readonly { readonly validator: string; readonly power: string }[];
   }[];
   readonly mailbox: readonly { readonly id: string; readonly src: string; readonly dst: string; readonly seq: number; readonly state: string }[];
   readonly finalized: readonly string[];
@@ -133,6 +157,10 @@ export const projectWorld = (w: World): WorldProjection => ({
       headHeight: r.chain.blocks.length, headRoot: head?.header.stateRoot ?? ZERO_HASH, headForced: r.chain.forcedProcessed,
       forcedQueue: r.forcedQueue.length, frozenRoot: r.frozen?.root ?? null, claimed: sortStrings(r.claimed),
       refunded: [...r.refunded].sort((a, b) => a - b), tombstoned: sortStrings(r.tombstoned),
+      params: projectParams(r.params),
+      pendingParams: r.pendingParams === undefined ? null : { ...projectParams(r.pendingParams.params), readyAt: r.pendingParams.readyAt },
+      epoch: latestEpoch(r),
+      validatorSet: (() => { const set = epochSet(r, latestEpoch(r)); return sortStrings(set.keys()).map((validator) => ({ validator, power: set.get(validator)!.toString() })); })(),
     };
   }),
   mailbox: sortStrings(w.mailbox.keys()).map((id) => {

@@ -1,0 +1,96 @@
+/**
+ * The threaded pipeline (worker threads for execution and for the state commitment, stages as
+ * concurrent loops) against the serial reference. Worker threads run compiled JavaScript, so this
+ * file loads the pipeline from dist/ (`npm test` builds first); without dist/ it is skipped.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type PipelineInput, type TierEvent, checkTierStream, eventsOfTx, runSerial } from '../../model/pipeline/index.js';
+import { CONTENTION_LEVELS, generatedWorkload } from '../../conformance/kinds/pipeline.js';
+import { prng } from '../../conformance/vectors/prng.js';
+
+type Compiled = typeof import('./index.js');
+type Threads = import('./index.js').PipelineThreads;
+const DIST = new URL('../../../dist/src/impl/pipeline/index.js', import.meta.url);
+const HAVE_DIST = existsSync(fileURLToPath(DIST));
+const RUNS = Number(process.env['PIPELINE_THREADED_RUNS'] ?? (process.env['PHAROS_SLOW'] ? 10_000 : 2_000));
+
+const seqOf = (e: TierEvent): bigint => (e.tier === 'transaction' ? e.receipt.seq : e.seq);
+
+const workloadArb = fc.record({ seed: fc.nat(), contention: fc.constantFrom(...CONTENTION_LEVELS), blocks: fc.integer({ min: 1, max: 6 }), txs: fc.integer({ min: 0, max: 24 }) })
+  .map(({ seed, contention, blocks, txs }) => generatedWorkload(prng(seed), contention, blocks, txs));
+
+const optionsArb = fc.record({
+  depth: fc.integer({ min: 1, max: 4 }),
+  workers: fc.integer({ min: 0, max: 2 }),
+  minParallel: fc.integer({ min: 0, max: 6 }),
+  commitThread: fc.boolean(),
+});
+
+describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_DIST ? '' : ' (skipped: dist/ is missing, run npm run build)'}`, () => {
+  let mod: Compiled;
+  let threads: Threads;
+  beforeAll(async () => {
+    mod = (await import(DIST.href)) as Compiled;
+    threads = mod.PipelineThreads.start(2);
+  });
+  afterAll(async () => { await threads.close(); });
+
+  const equivalent = async (input: PipelineInput, opts: { depth: number; workers: number; minParallel: number; commitThread: boolean; arrivalsMs?: number[] }): Promise<void> => {
+    const model = runSerial(input);
+    const node = mod.ThreadedPipeline.create(input, { ...opts, threads });
+    expect(node.ok).toBe(model.ok);
+    if (!model.ok || !node.ok) {
+      if (!model.ok && !node.ok) expect(node.error.code).toBe(model.error.code);
+      return;
+    }
+    const run = await node.value.run();
+    expect(run.genesisRoot).toBe(model.value.genesisRoot);
+    expect(run.blocks).toEqual(model.value.blocks);
+    expect(run.duplicates).toEqual(model.value.duplicates);
+    expect(run.events.length).toBe(model.value.events.length);
+    for (const b of model.value.blocks) {
+      expect(run.events.filter((e) => seqOf(e) === b.seq)).toEqual(model.value.events.filter((e) => seqOf(e) === b.seq));
+      for (const r of b.receipts) expect(eventsOfTx(run.events, r.tx)).toEqual(eventsOfTx(model.value.events, r.tx));
+    }
+    const stream = checkTierStream(run.events, opts.depth);
+    expect(stream.ok ? null : stream.error).toBeNull();
+  };
+
+  // @spec PIPE-EXEC-SERIAL.1 PIPE-EXEC-PARALLEL.1 PIPE-OVERLAP.1 PIPE-TIER-EARLY-FINAL.1 PIPE-TIER-MONOTONE.1 PIPE-DEPTH-BOUND.1 PIPE-EVENT-ORDER.1
+  it(`over ${RUNS} generated workloads on worker threads, contention none to total`, async () => {
+    await fc.assert(fc.asyncProperty(workloadArb, optionsArb, (input, opts) => equivalent(input, opts)), { numRuns: RUNS });
+  }, 300_000);
+
+  // @spec PIPE-OVERLAP.1 PIPE-STAGE-COMMIT.1
+  it('equals serial when blocks arrive spread out in time, so stages meet at different points', async () => {
+    await fc.assert(fc.asyncProperty(workloadArb, optionsArb, fc.array(fc.nat(3), { minLength: 6, maxLength: 6 }), async (input, opts, gaps) => {
+      let t = 0;
+      await equivalent(input, { ...opts, arrivalsMs: gaps.map((g) => (t += g)) });
+    }), { numRuns: 40 });
+  }, 120_000);
+
+  // @spec PIPE-EXEC-PARALLEL.1
+  it('re-executes conflicting transactions at the merge under total contention and still equals serial', async () => {
+    const input = generatedWorkload(prng(7), 'total', 6, 40);
+    const node = mod.ThreadedPipeline.create(input, { depth: 3, workers: 2, minParallel: 0, threads });
+    if (!node.ok) throw new Error(node.error.message);
+    const run = await node.value.run();
+    expect(node.value.counters.parallel).toBeGreaterThan(0);
+    expect(node.value.counters.reexecuted).toBeGreaterThan(0);
+    const serial = runSerial(input);
+    expect(serial.ok && serial.value.blocks).toEqual(run.blocks);
+  });
+
+  // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.1
+  it('rejects bad input with the serial codes', () => {
+    const input = generatedWorkload(prng(3), 'low', 3, 5);
+    const code = (i: PipelineInput): string | undefined => { const r = mod.ThreadedPipeline.create(i); return r.ok ? undefined : r.error.code; };
+    const serialCode = (i: PipelineInput): string | undefined => { const r = runSerial(i); return r.ok ? undefined : r.error.code; };
+    for (const bad of [{ ...input, bodies: [] }, { ...input, genesis: [...input.genesis, ...input.genesis] }, { ...input, blocks: [...input.blocks].reverse() }]) {
+      expect(code(bad)).toBe(serialCode(bad));
+    }
+  });
+});
