@@ -37,13 +37,14 @@ const expr = (e: Expr): string => {
     case 'memory_size': return 'memory_size';
   }
 };
+const dests = (ds: readonly number[]): string => (ds.length === 0 ? '' : `${ds.map((d) => `$${d}`).join(', ')} = `);
 const stmt = (s: Stmt): string => {
   switch (s.op) {
     case 'dassign': return `$${s.variable} = ${expr(s.value)}`;
     case 'store': return `store.${s.type}(${expr(s.base)} + ${s.offset}, ${expr(s.value)})`;
     case 'global_set': return `global ${s.index} = ${expr(s.value)}`;
-    case 'call': return `${s.dest === null ? '' : `$${s.dest} = `}call f${s.func}(${s.args.map(expr).join(', ')})`;
-    case 'icall': return `${s.dest === null ? '' : `$${s.dest} = `}icall type${s.typeIndex} [${expr(s.index)}](${s.args.map(expr).join(', ')})`;
+    case 'call': return `${dests(s.dests)}call f${s.func}(${s.args.map(expr).join(', ')})`;
+    case 'icall': return `${dests(s.dests)}icall type${s.typeIndex} [${expr(s.index)}](${s.args.map(expr).join(', ')})`;
     case 'memory_grow': return `$${s.dest} = memory_grow(${expr(s.delta)})`;
     case 'use_gas': return `use_gas(${expr(s.amount)})`;
   }
@@ -53,7 +54,7 @@ const term = (t: Terminator): string => {
     case 'br': return `br @${t.target}`;
     case 'br_if': return `br_if ${expr(t.cond)}, @${t.then}, @${t.else}`;
     case 'switch': return `switch ${expr(t.index)} [${t.targets.map((x) => `@${x}`).join(' ')}] default @${t.default}`;
-    case 'return': return `return${t.value === null ? '' : ` ${expr(t.value)}`}`;
+    case 'return': return `return${t.values.length === 0 ? '' : ` ${t.values.map(expr).join(', ')}`}`;
     case 'trap': return `trap ${t.code}`;
   }
 };

@@ -326,7 +326,7 @@ const DECODE_HAND: readonly (readonly [string, string, readonly string[], string
   ['func-without-code', 'A function section without a code section', ['DMIR-WASM-DECODE.1'], B(...HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0)],
   ['illegal-opcode', 'Opcode 0xc5 in a body', ['DMIR-WASM-DECODE.1'], B(...HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 5, 1, 3, 0, 0xc5, 0x0b)],
   ['body-trailing-bytes', 'A body with bytes after its end', ['DMIR-WASM-DECODE.1'], B(...HDR, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, 5, 1, 3, 0, 0x0b, 0x01)],
-  ['profile-multi-value-type', 'A function type with two results', ['DMIR-WASM-PROFILE.1'], B(...HDR, 1, 6, 1, 0x60, 0, 2, 0x7f, 0x7f)],
+  ['multi-value-type', 'A function type with two results loads: multi-value is in the profile', ['DMIR-WASM-PROFILE.1', 'DMIR-WASM-MULTI.1'], B(...HDR, 1, 6, 1, 0x60, 0, 2, 0x7f, 0x7f)],
   ['profile-memory-import', 'An imported memory', ['DMIR-WASM-PROFILE.1'], B(...HDR, 2, 9, 1, 1, 0x6d, 1, 0x6d, 2, 0, 1, 0)],
   ['profile-two-memories', 'Two memories', ['DMIR-WASM-PROFILE.1'], B(...HDR, 5, 5, 2, 0, 1, 0, 1)],
   ['profile-saturating-conversion', 'i32.trunc_sat_f32_s (0xfc 0)', ['DMIR-WASM-PROFILE.1'], B(...HDR, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 11, 1, 9, 0, 0x43, 0, 0, 0, 0, 0xfc, 0, 0x0b)],

@@ -47,19 +47,28 @@ export const buildSuite = (kind: KindDefinition, suite: KindDefinition['suites']
 const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
 /**
- * Effect emits draft-07 documents; the subset used here (type, enum, properties, required, items,
- * pattern, $defs, $ref) means the same in 2020-12 once the per-schema `$schema`/`$id` are dropped.
+ * Effect emits draft-07 documents. Rewritten to 2020-12: per-schema `$schema`/`$id` dropped, and
+ * tuples (`items` as an array, `additionalItems`) become `prefixItems` and `items`.
  */
 const jsonSchemaOf = (schema: Schema.Schema<unknown, unknown>, defs: Record<string, unknown>): unknown => {
   const { $schema: _dialect, $defs, ...rest } = JSONSchema.make(schema) as unknown as Record<string, unknown>;
-  Object.assign(defs, $defs ?? {});
-  return stripIds(rest);
+  for (const [name, def] of Object.entries($defs ?? {})) defs[name] = toDraft2020(def);
+  return toDraft2020(rest);
 };
 
-const stripIds = (v: unknown): unknown =>
-  Array.isArray(v) ? v.map(stripIds)
-    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => k !== '$id').map(([k, x]) => [k, stripIds(x)]))
-    : v;
+const toDraft2020 = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(toDraft2020);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  const node = v as Record<string, unknown>;
+  for (const [k, x] of Object.entries(node)) {
+    if (k === '$id') continue;
+    if (k === 'items' && Array.isArray(x)) out['prefixItems'] = toDraft2020(x);
+    else if (k === 'additionalItems') out['items'] = toDraft2020(x);
+    else out[k] = toDraft2020(x);
+  }
+  return out;
+};
 
 const caseIdPattern = '^[a-z0-9][a-z0-9._-]*$';
 const requirementPattern = '^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\\.[0-9]+$';

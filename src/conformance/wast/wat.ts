@@ -4,7 +4,7 @@
  * elements and memory data. Features outside the profile fail with a `Wasm.Profile.*` code.
  */
 import type { FuncType, Limits, ValType } from '../../model/dmir/ir.js';
-import type { Code, DataSegment, ElemSegment, Global, Import, Instr, WasmExport, WasmModule } from '../../model/dmir/wasm/decode.js';
+import type { BlockType, Code, DataSegment, ElemSegment, Global, Import, Instr, WasmExport, WasmModule } from '../../model/dmir/wasm/decode.js';
 import { OP_BY_NAME, POST_MVP_NAMES } from '../../model/dmir/wasm/opcodes.js';
 import { parseFloatBits, parseInt_, parseU32, textError, type SExpr } from './sexpr.js';
 
@@ -85,7 +85,6 @@ const signature = (items: readonly SExpr[], start: number): { type: FuncType; na
     i++;
   }
   if (isList(items[i], 'param')) syntax('param after result');
-  if (results.length > 1) throw textError('Wasm.Profile.MULTI_VALUE', 'more than one result needs multi-value');
   return { type: { params, results }, names, next: i };
 };
 
@@ -128,21 +127,30 @@ const labelIndex = (fc: FuncCtx, e: SExpr | undefined): number => {
   return n === null ? syntax(`expected a label, found ${t}`) : n;
 };
 
-/** A block type: empty, one result, or a type use that is one of those (anything else is multi-value). */
-const blockType = (fc: FuncCtx, items: readonly SExpr[], start: number): { bt: ValType | null; next: number } => {
+/**
+ * A block type: empty or one result when that says it all, otherwise a type index (multi-value),
+ * the referenced type or the first type equal to the inline signature (added if there is none).
+ * Block parameters have no names.
+ */
+const blockType = (fc: FuncCtx, items: readonly SExpr[], start: number): { bt: BlockType; next: number } => {
   let i = start;
+  let explicit: number | null = null;
   if (isList(items[i], 'type')) {
-    const idx = resolve(fc.ctx.typeSpace, (items[i] as Extract<SExpr, { kind: 'list' }>).items[1], 'type');
-    const t = fc.ctx.types[idx];
+    explicit = resolve(fc.ctx.typeSpace, (items[i] as Extract<SExpr, { kind: 'list' }>).items[1], 'type');
     i++;
-    const sig = signature(items, i);
-    if (t === undefined || t.params.length > 0 || t.results.length > 1) throw textError('Wasm.Profile.MULTI_VALUE', 'a block with parameters or several results needs multi-value');
-    if (sig.next > i && !sameType(t, sig.type)) syntax('inline block type does not match the referenced type');
-    return { bt: t.results[0] ?? null, next: sig.next };
   }
   const sig = signature(items, i);
-  if (sig.type.params.length > 0) throw textError('Wasm.Profile.MULTI_VALUE', 'a block with parameters needs multi-value');
-  return { bt: sig.type.results[0] ?? null, next: sig.next };
+  if (sig.names.some((n) => n !== null)) syntax('a block parameter cannot be named');
+  if (explicit !== null) {
+    const t = fc.ctx.types[explicit];
+    if (sig.next > i && (t === undefined || !sameType(t, sig.type))) syntax('inline block type does not match the referenced type');
+    return { bt: explicit, next: sig.next };
+  }
+  const t = sig.type;
+  if (t.params.length === 0 && t.results.length <= 1) return { bt: t.results[0] ?? null, next: sig.next };
+  let idx = fc.ctx.types.findIndex((x) => sameType(x, t));
+  if (idx < 0) idx = fc.ctx.types.push(t) - 1;
+  return { bt: idx, next: sig.next };
 };
 
 const MEM_ALIGN: Readonly<Record<number, number>> = { 1: 0, 2: 1, 4: 2, 8: 3, 16: 4, 32: 5, 64: 6 };

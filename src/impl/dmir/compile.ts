@@ -151,18 +151,30 @@ const emitModule = (m: Module, table: readonly (number | null)[] | null, stackBu
 const bitsOf = (t: ValType): ValType => (t === 'f32' ? 'i32' : t === 'f64' ? 'i64' : t);
 const bitsType = (t: FuncType): FuncType => ({ params: t.params.map(bitsOf), results: t.results.map(bitsOf) });
 
-/** An exported entry taking and returning float bit patterns as integers. */
+/**
+ * An exported entry taking and returning float bit patterns as integers. Several results are
+ * parked in locals so that each can be reinterpreted on its own.
+ */
 const wrapper = (t: FuncType, target: number): number[] => {
-  const code: number[] = [0x00];
+  const many = t.results.length > 1;
+  const code: number[] = many ? vec(t.results, (r) => [1, VT[r]]) : [0x00];
   t.params.forEach((p, i) => {
     code.push(0x20, ...uleb(i));
     if (p === 'f32') code.push(0xbe);
     if (p === 'f64') code.push(0xbf);
   });
   code.push(0x10, ...uleb(target));
-  const r = t.results[0];
-  if (r === 'f32') code.push(0xbc);
-  if (r === 'f64') code.push(0xbd);
+  const toBits = (r: ValType): void => {
+    if (r === 'f32') code.push(0xbc);
+    if (r === 'f64') code.push(0xbd);
+  };
+  if (many) {
+    const base = t.params.length;
+    for (let i = t.results.length - 1; i >= 0; i--) code.push(0x21, ...uleb(base + i));
+    t.results.forEach((r, i) => { code.push(0x20, ...uleb(base + i)); toBits(r); });
+  } else if (t.results[0] !== undefined) {
+    toBits(t.results[0]);
+  }
   code.push(0x0b);
   return code;
 };
@@ -318,7 +330,7 @@ const emitFunction = (m: Module, f: DefinedFunc, cx: FnCtx): number[] => {
         const [op, align] = ops[s.type];
         return [...expr(s.base), ...expr(s.value), op, align, ...uleb(s.offset)];
       }
-      case 'call': return [...s.args.flatMap(expr), 0x10, ...uleb(cx.fnIndex(s.func)), ...(s.dest === null ? dropResult(m.funcs[s.func]!.type) : [0x21, ...uleb(s.dest)])];
+      case 'call': return [...s.args.flatMap(expr), 0x10, ...uleb(cx.fnIndex(s.func)), ...takeResults(s.dests, m.funcs[s.func]!.type)];
       case 'icall': {
         const want = cx.typeIndex(m.types[s.typeIndex]!);
         const n = cx.tableTypes.length;
@@ -332,7 +344,7 @@ const emitFunction = (m: Module, f: DefinedFunc, cx: FnCtx): number[] => {
           0x20, ...uleb(scratch2.i32), 0x41, ...sleb(BigInt(want)), 0x47, 0x04, 0x40, ...trap('Dmir.Trap.INDIRECT_CALL_TYPE_MISMATCH'), 0x0b,
           ...s.args.flatMap(expr),
           0x20, ...uleb(scratch.i32), 0x11, ...uleb(want), 0x00,
-          ...(s.dest === null ? dropResult(m.types[s.typeIndex]!) : [0x21, ...uleb(s.dest)]),
+          ...takeResults(s.dests, m.types[s.typeIndex]!),
         ];
       }
       case 'memory_grow': return [...expr(s.delta), 0x40, 0x00, 0x21, ...uleb(s.dest)];
@@ -346,7 +358,9 @@ const emitFunction = (m: Module, f: DefinedFunc, cx: FnCtx): number[] => {
     }
   };
 
-  const dropResult = (t: FuncType): number[] => (t.results.length > 0 ? [0x1a] : []);
+  /** After a call: the results are on the stack, the last on top; store them or drop them. */
+  const takeResults = (dests: readonly number[], t: FuncType): number[] =>
+    dests.length === 0 ? t.results.map(() => 0x1a) : [...dests].reverse().flatMap((d) => [0x21, ...uleb(d)]);
 
   const n = f.blocks.length;
   // Prologue: charge the frame cost against the budget.
@@ -376,7 +390,7 @@ const emitFunction = (m: Module, f: DefinedFunc, cx: FnCtx): number[] => {
         out.pop();
         return out;
       }
-      case 'return': return [...(t.value === null ? [] : expr(t.value)), ...epilogue, 0x0f];
+      case 'return': return [...t.values.flatMap(expr), ...epilogue, 0x0f];
       case 'trap': return trap(t.code);
     }
   };

@@ -68,7 +68,7 @@ const reader = (bytes: Uint8Array) => {
     return v;
   };
 
-  const sN = (n: 32 | 64): bigint => {
+  const sN = (n: 32 | 33 | 64): bigint => {
     const last = Math.ceil(n / 7) - 1;
     let v = 0n;
     for (let i = 0; ; i++) {
@@ -118,13 +118,16 @@ const reader = (bytes: Uint8Array) => {
     return { min, max: flag === 1 ? u32() : null };
   };
 
-  const blocktype = (): ValType | null => {
+  /** Empty, one value type, or a signed 33-bit type index that must not be negative. */
+  const blocktype = (): ValType | null | number => {
     const b = u8();
     if (b === 0x40) return null;
     const t = VT.get(b);
     if (t !== undefined) return t;
     if (LATER_TYPES.has(b)) return bad('Wasm.Profile.UNSUPPORTED_FEATURE', `block type 0x${b.toString(16)} is outside the MVP profile`);
-    return (b & 0xc0) === 0x40 ? bad('Wasm.Decode.BAD_BLOCK_TYPE', `malformed block type 0x${b.toString(16)}`) : bad('Wasm.Profile.MULTI_VALUE', 'a type-index block type needs multi-value');
+    pos--;
+    const index = sN(33);
+    return index < 0n ? bad('Wasm.Decode.BAD_BLOCK_TYPE', 'malformed block type (negative type index)') : Number(index);
   };
 
   /** An instruction sequence up to its matching `end`; limits apply to function bodies only. */
@@ -187,7 +190,6 @@ const reader = (bytes: Uint8Array) => {
     if (form !== 0x60) bad('Wasm.Decode.BAD_FUNC_TYPE_FORM', `malformed function type form 0x${form.toString(16)}`);
     const params = many(valtype);
     const results = many(valtype);
-    if (results.length > 1) bad('Wasm.Profile.MULTI_VALUE', `a function type with ${results.length} results needs multi-value`);
     return { params, results };
   };
 

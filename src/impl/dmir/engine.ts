@@ -70,7 +70,8 @@ export const instantiateEngine = (m: Module, host: EngineHost, opts: { readonly 
     hostFns.push((...a: unknown[]) => {
       const r = h(a.map((x, i) => hostArg(f.type.params[i]!, x)));
       if (!r.ok) throw { dmirTrap: TRAP_NUMBERS.includes(r.error.code as TrapCode) ? r.error.code : 'Dmir.Trap.HOST_ERROR' };
-      return r.value[0];
+      // Several results go back to the compiled code as an array (the JS API's multi-value form).
+      return f.type.results.length > 1 ? [...r.value] : r.value[0];
     });
   }
   const maxPages = m.memory === null ? 0 : Math.min(m.memory.max ?? 256, 256);
@@ -99,13 +100,14 @@ export const instantiateEngine = (m: Module, host: EngineHost, opts: { readonly 
   const gasG = ex['gas'] as WasmGlobal;
   const stackG = ex['stack'] as WasmGlobal;
 
-  const call = (fn: () => unknown, gas: bigint, resultType: ValType | undefined): { outcome: EngineOutcome; gasLeft: bigint } => {
+  const call = (fn: () => unknown, gas: bigint, resultTypes: readonly ValType[]): { outcome: EngineOutcome; gasLeft: bigint } => {
     gasG.value = BigInt.asIntN(64, gas);
     stackG.value = 0;
     try {
       const r = fn();
       const gasLeft = BigInt.asUintN(64, gasG.value as bigint);
-      return { outcome: { kind: 'return', values: resultType === undefined ? [] : [toBits(resultType, r as number | bigint)] }, gasLeft };
+            const raw = resultTypes.length === 1 ? [r] : resultTypes.length === 0 ? [] : [...(r as Iterable<unknown>)];
+      return { outcome: { kind: 'return', values: raw.map((x, i) => toBits(resultTypes[i]!, x as number | bigint)) }, gasLeft };
     } catch (e) {
       const code = trapOfError(e);
       if (code === null) throw e;
@@ -119,7 +121,7 @@ export const instantiateEngine = (m: Module, host: EngineHost, opts: { readonly 
   };
 
   if (startOutcome.kind === 'return' && m.start !== null) {
-    startOutcome = call(() => (ex['start'] as () => unknown)(), opts.gas, undefined).outcome;
+    startOutcome = call(() => (ex['start'] as () => unknown)(), opts.gas, []).outcome;
   }
 
   return {
@@ -130,7 +132,7 @@ export const instantiateEngine = (m: Module, host: EngineHost, opts: { readonly 
       invoke: (name, args, gas) => {
         const e = m.exports.find((x) => x.kind === 'func' && x.name === name)!;
         const t = m.funcs[e.index]!.type;
-        return call(() => (ex[`f:${name}`] as (...a: unknown[]) => unknown)(...args), gas, t.results[0]);
+        return call(() => (ex[`f:${name}`] as (...a: unknown[]) => unknown)(...args), gas, t.results);
       },
       memory: () => (memory === null ? null : new Uint8Array(memory.buffer).slice()),
     },

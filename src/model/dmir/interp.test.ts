@@ -72,7 +72,7 @@ describe('dMIR verifier', () => {
   const base = (f: DefinedFunc): Module => ({ types: [], funcs: [f], globals: [{ type: 'i32', mutable: false, init: 0 }], memory: null, table: null, elems: [], datas: [], start: null, exports: [] });
   const fn = (body: Expr, extra: Partial<DefinedFunc> = {}): DefinedFunc => ({
     kind: 'defined', name: 'f', type: { params: [], results: ['i32'] }, vars: [], frameCost: 64,
-    blocks: [{ stmts: [], term: { op: 'return', value: body } }], ...extra,
+    blocks: [{ stmts: [], term: { op: 'return', values: [body] } }], ...extra,
   });
 
   // @spec DMIR-VERIFY-TYPES.1
@@ -86,7 +86,7 @@ describe('dMIR verifier', () => {
     const div: Expr = { op: 'binary', kind: 'udiv', type: 'i32', lhs: { op: 'const', type: 'i32', value: 1 }, rhs: { op: 'const', type: 'i32', value: 0 } };
     const missing = verifyModule(base(fn(div)));
     expect(missing.ok ? 'ok' : missing.error.code).toBe('Dmir.Verify.MISSING_EXCEPTION_BLOCK');
-    const withEdge = base(fn(div, { blocks: [{ stmts: [], term: { op: 'return', value: div } }, { stmts: [], term: { op: 'trap', code: 'Dmir.Trap.INTEGER_DIVIDE_BY_ZERO' } }] }));
+    const withEdge = base(fn(div, { blocks: [{ stmts: [], term: { op: 'return', values: [div] } }, { stmts: [], term: { op: 'trap', code: 'Dmir.Trap.INTEGER_DIVIDE_BY_ZERO' } }] }));
     expect(verifyModule(withEdge).ok).toBe(true);
     const inst = instantiate(withEdge, () => undefined, { gas: 0n });
     expect(inst.ok).toBe(true);
@@ -96,7 +96,7 @@ describe('dMIR verifier', () => {
   it('rejects branches to missing blocks and writes to immutable globals (DMIR-VERIFY-CFG.1)', () => {
     const br = verifyModule(base(fn({ op: 'const', type: 'i32', value: 0 }, { blocks: [{ stmts: [], term: { op: 'br', target: 3 } }] })));
     expect(br.ok ? 'ok' : br.error.code).toBe('Dmir.Verify.BAD_INDEX');
-    const g = verifyModule(base(fn({ op: 'const', type: 'i32', value: 0 }, { blocks: [{ stmts: [{ op: 'global_set', index: 0, value: { op: 'const', type: 'i32', value: 1 } }], term: { op: 'return', value: { op: 'const', type: 'i32', value: 0 } } }] })));
+    const g = verifyModule(base(fn({ op: 'const', type: 'i32', value: 0 }, { blocks: [{ stmts: [{ op: 'global_set', index: 0, value: { op: 'const', type: 'i32', value: 1 } }], term: { op: 'return', values: [{ op: 'const', type: 'i32', value: 0 }] } }] })));
     expect(g.ok ? 'ok' : g.error.code).toBe('Dmir.Verify.IMMUTABLE_GLOBAL');
   });
 });

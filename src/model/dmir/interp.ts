@@ -49,8 +49,8 @@ interface Frame {
   readonly vars: Val[];
   block: number;
   stmt: number;
-  /** Variable of the caller that receives the result. */
-  readonly dest: number | null;
+  /** The caller's variables that receive this frame's results (empty: discarded). */
+  readonly dests: readonly number[];
 }
 
 /** Working state of one invocation; created fresh from the instance and never shared. */
@@ -189,11 +189,11 @@ export const growMemory = (mem: Uint8Array, declaredMax: number | null, delta: n
  *
  * @spec DMIR-STACK-COST.1 DMIR-STACK-BUDGET.1 DMIR-EXEC-CALL.1
  */
-const enter = (st: Machine, f: DefinedFunc, args: readonly Val[], dest: number | null): Frame | TrapCode => {
+const enter = (st: Machine, f: DefinedFunc, args: readonly Val[], dests: readonly number[]): Frame | TrapCode => {
   if (st.stackCost + f.frameCost > st.budget) return 'Dmir.Trap.CALL_STACK_EXHAUSTED';
   st.stackCost += f.frameCost;
   const vars: Val[] = f.vars.map((t, i) => (i < args.length ? args[i]! : zeroOf(t)));
-  return { f, vars, block: 0, stmt: 0, dest };
+  return { f, vars, block: 0, stmt: 0, dests };
 };
 
 /** @spec DMIR-EXEC-HOST.1 */
@@ -225,7 +225,7 @@ const run = (st: Machine, funcIndex: number, args: readonly Val[]): Outcome => {
     const r = callHost(st, funcIndex, args);
     return isTrap(r as Ev) ? trap(r as TrapCode) : { kind: 'return', values: r as readonly Val[] };
   }
-  const first = enter(st, top, args, null);
+  const first = enter(st, top, args, []);
   if (isTrap(first as Ev)) return trap(first as TrapCode);
   const frames: Frame[] = [first as Frame];
   for (;;) {
@@ -297,9 +297,9 @@ const run = (st: Machine, funcIndex: number, args: readonly Val[]): Outcome => {
           if (f.kind === 'host') {
             const r = callHost(st, callee, args2 as Val[]);
             if (isTrap(r as Ev)) return trap(r as TrapCode);
-            if (s.dest !== null) fr.vars[s.dest] = (r as readonly Val[])[0]!;
+            s.dests.forEach((d, i) => { fr.vars[d] = (r as readonly Val[])[i]!; });
           } else {
-            const nf = enter(st, f, args2 as Val[], s.dest);
+            const nf = enter(st, f, args2 as Val[], s.dests);
             if (isTrap(nf as Ev)) return trap(nf as TrapCode);
             frames.push(nf as Frame);
           }
@@ -328,17 +328,13 @@ const run = (st: Machine, funcIndex: number, args: readonly Val[]): Outcome => {
       }
       case 'trap': return trap(t.code);
       case 'return': {
-        let values: Val[] = [];
-        if (t.value !== null) {
-          const v = evalExpr(st, fr.vars, t.value);
-          if (isTrap(v)) return trap(v);
-          values = [v];
-        }
+        const values = evalArgs(st, fr.vars, t.values);
+        if (isTrap(values as Ev)) return trap(values as TrapCode);
         st.stackCost -= fr.f.frameCost;
         frames.pop();
         const caller = frames[frames.length - 1];
-        if (caller === undefined) return { kind: 'return', values };
-        if (fr.dest !== null) caller.vars[fr.dest] = values[0]!;
+        if (caller === undefined) return { kind: 'return', values: values as readonly Val[] };
+        fr.dests.forEach((d, i) => { caller.vars[d] = (values as readonly Val[])[i]!; });
         break;
       }
     }

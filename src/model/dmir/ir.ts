@@ -13,7 +13,7 @@
  * - `f64`: bigint, the IEEE-754 binary64 bit pattern as an unsigned 64-bit integer.
  * Floats are bit patterns so that NaN payloads survive the operations that must keep them.
  *
- * @spec DMIR-TYPES.1 DMIR-STRUCT-MODULE.1 DMIR-STRUCT-FUNC.1 DMIR-STRUCT-EXPR.1 DMIR-VALUES.1
+ * @spec DMIR-TYPES.1 DMIR-STRUCT-MODULE.1 DMIR-STRUCT-MULTI.1 DMIR-STRUCT-FUNC.1 DMIR-STRUCT-EXPR.1 DMIR-VALUES.1
  */
 
 /** Types a variable, a parameter, a result or a global may have. */
@@ -32,7 +32,7 @@ export const bitWidth = (t: ScalarType): number =>
 
 export interface FuncType {
   readonly params: readonly ValType[];
-  /** At most one result (DTVM's single-result rule). */
+  /** Any number of results (multi-value, DMIR-STRUCT-MULTI.1). */
   readonly results: readonly ValType[];
 }
 
@@ -80,13 +80,16 @@ export type Stmt =
   | { readonly op: 'dassign'; readonly variable: number; readonly value: Expr }
   | { readonly op: 'store'; readonly type: ScalarType; readonly base: Expr; readonly offset: number; readonly value: Expr }
   | { readonly op: 'global_set'; readonly index: number; readonly value: Expr }
-  /** Direct call; the result (if the callee has one) is assigned to `dest`. */
-  | { readonly op: 'call'; readonly func: number; readonly args: readonly Expr[]; readonly dest: number | null }
+  /**
+   * Direct call; the callee's results are assigned to `dests` in order, one variable per result
+   * (an empty list discards them).
+   */
+  | { readonly op: 'call'; readonly func: number; readonly args: readonly Expr[]; readonly dests: readonly number[] }
   /**
    * Indirect call through the table: `index` selects the element, `typeIndex` the expected
    * signature. Trap edges: index out of table, null element, signature mismatch.
    */
-  | { readonly op: 'icall'; readonly typeIndex: number; readonly index: Expr; readonly args: readonly Expr[]; readonly dest: number | null }
+  | { readonly op: 'icall'; readonly typeIndex: number; readonly index: Expr; readonly args: readonly Expr[]; readonly dests: readonly number[] }
   /** Grows memory by `delta` pages; `dest` receives the old size or -1. */
   | { readonly op: 'memory_grow'; readonly delta: Expr; readonly dest: number }
   /** The intrinsified `__instrumented_use_gas`: trap edge to OUT_OF_GAS when gas left < amount. */
@@ -96,7 +99,8 @@ export type Terminator =
   | { readonly op: 'br'; readonly target: number }
   | { readonly op: 'br_if'; readonly cond: Expr; readonly then: number; readonly else: number }
   | { readonly op: 'switch'; readonly index: Expr; readonly targets: readonly number[]; readonly default: number }
-  | { readonly op: 'return'; readonly value: Expr | null }
+  /** Ends the function with one value per result of its type, evaluated left to right. */
+  | { readonly op: 'return'; readonly values: readonly Expr[] }
   /** Ends an exception block: the per-error exit of the function. */
   | { readonly op: 'trap'; readonly code: TrapCode };
 

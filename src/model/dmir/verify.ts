@@ -158,12 +158,15 @@ const checkArgs = (m: Module, f: DefinedFunc, args: readonly Expr[], params: rea
   args.forEach((a, i) => expect(checkExpr(m, f, a, where), params[i]!, `${where}: argument ${i}`));
 };
 
-const checkDest = (f: DefinedFunc, dest: number | null, results: readonly ValType[], where: string): void => {
-  if (dest === null) return;
-  const t = f.vars[dest];
-  if (t === undefined) throw bad('Dmir.Verify.BAD_INDEX', `${where}: variable ${dest} does not exist`);
-  if (results.length !== 1) throw bad('Dmir.Verify.BAD_SIGNATURE', `${where}: callee has no result to assign`);
-  expect(results[0]!, t, `${where}: call result`);
+/** A call assigns every result or none: one destination variable per result, of its type. */
+const checkDests = (f: DefinedFunc, dests: readonly number[], results: readonly ValType[], where: string): void => {
+  if (dests.length === 0) return;
+  if (dests.length !== results.length) throw bad('Dmir.Verify.BAD_SIGNATURE', `${where}: ${dests.length} destinations for ${results.length} results`);
+  dests.forEach((d, i) => {
+    const t = f.vars[d];
+    if (t === undefined) throw bad('Dmir.Verify.BAD_INDEX', `${where}: variable ${d} does not exist`);
+    expect(results[i]!, t, `${where}: call result ${i}`);
+  });
 };
 
 /** @spec DMIR-VERIFY-TYPES.1 */
@@ -193,7 +196,7 @@ const checkStmt = (m: Module, f: DefinedFunc, s: Stmt, where: string): void => {
       const callee = m.funcs[s.func];
       if (callee === undefined) throw bad('Dmir.Verify.BAD_INDEX', `${where}: function ${s.func} does not exist`);
       checkArgs(m, f, s.args, callee.type.params, where);
-      checkDest(f, s.dest, callee.type.results, where);
+      checkDests(f, s.dests, callee.type.results, where);
       return;
     }
     case 'icall': {
@@ -202,7 +205,7 @@ const checkStmt = (m: Module, f: DefinedFunc, s: Stmt, where: string): void => {
       if (t === undefined) throw bad('Dmir.Verify.BAD_INDEX', `${where}: type ${s.typeIndex} does not exist`);
       expect(checkExpr(m, f, s.index, where), 'i32', `${where}: icall index`);
       checkArgs(m, f, s.args, t.params, where);
-      checkDest(f, s.dest, t.results, where);
+      checkDests(f, s.dests, t.results, where);
       return;
     }
     case 'memory_grow':
@@ -220,10 +223,9 @@ const checkTarget = (f: DefinedFunc, target: number, where: string): void => {
   if (!Number.isInteger(target) || target < 0 || target >= f.blocks.length) throw bad('Dmir.Verify.BAD_INDEX', `${where}: block ${target} does not exist`);
 };
 
-/** @spec DMIR-VERIFY-CFG.1 DMIR-VERIFY-TYPES.1 DMIR-VERIFY-TRAPEDGE.1 */
+/** @spec DMIR-VERIFY-CFG.1 DMIR-VERIFY-TYPES.1 DMIR-VERIFY-TRAPEDGE.1 DMIR-STRUCT-MULTI.1 */
 const checkFunc = (m: Module, f: DefinedFunc, fi: number): void => {
   const at = `function ${fi} (${f.name})`;
-  if (f.type.results.length > 1) throw bad('Dmir.Verify.BAD_SIGNATURE', `${at}: more than one result`);
   if (f.vars.length < f.type.params.length || f.type.params.some((p, i) => f.vars[i] !== p)) throw bad('Dmir.Verify.BAD_SIGNATURE', `${at}: the first variables must be the parameters`);
   if (!Number.isInteger(f.frameCost) || f.frameCost < 0) throw bad('Dmir.Verify.BAD_FRAME_COST', `${at}: frame cost ${f.frameCost}`);
   if (f.blocks.length === 0) throw bad('Dmir.Verify.BAD_INDEX', `${at}: no entry block`);
@@ -251,11 +253,11 @@ const checkFunc = (m: Module, f: DefinedFunc, fi: number): void => {
         checkTarget(f, t.default, where);
         break;
       case 'return':
-        if ((t.value === null) !== (f.type.results.length === 0)) throw bad('Dmir.Verify.BAD_SIGNATURE', `${where}: return arity`);
-        if (t.value !== null) {
-          expect(checkExpr(m, f, t.value, where), f.type.results[0]!, `${where}: return value`);
-          exprTrapCodes(t.value, raised);
-        }
+        if (t.values.length !== f.type.results.length) throw bad('Dmir.Verify.BAD_SIGNATURE', `${where}: return of ${t.values.length} values for ${f.type.results.length} results`);
+        t.values.forEach((v, i) => {
+          expect(checkExpr(m, f, v, where), f.type.results[i]!, `${where}: return value ${i}`);
+          exprTrapCodes(v, raised);
+        });
         break;
       case 'trap':
         if (b.stmts.length > 0) throw bad('Dmir.Verify.BAD_EXCEPTION_BLOCK', `${where}: an exception block has no statements`);
@@ -276,12 +278,8 @@ const checkFunc = (m: Module, f: DefinedFunc, fi: number): void => {
  */
 export const verifyModule = (m: Module): Result<Module> => {
   try {
-    m.types.forEach((t, i) => {
-      if (t.results.length > 1) throw bad('Dmir.Verify.BAD_SIGNATURE', `type ${i}: more than one result`);
-    });
     m.funcs.forEach((f, i) => {
       if (f.kind === 'defined') checkFunc(m, f, i);
-      else if (f.type.results.length > 1) throw bad('Dmir.Verify.BAD_SIGNATURE', `host function ${i}: more than one result`);
     });
     if (m.start !== null) {
       const s = m.funcs[m.start];

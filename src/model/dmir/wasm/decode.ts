@@ -1,6 +1,6 @@
 /**
  * The WebAssembly MVP binary decoder, as the DWASM profile accepts it: one memory, one table,
- * imports of functions only, at most one result, and the DWASM load limits. Decoding is
+ * imports of functions only, multi-value, and the DWASM load limits. Decoding is
  * structural only; typing is `validate.ts`.
  */
 import { fail, ok, type Result } from '../../encoding/result.js';
@@ -16,9 +16,12 @@ export interface Instr {
   readonly b?: number;
   readonly value?: Val;
   readonly targets?: readonly number[];
-  /** Block result type; `null` for an empty block type. */
-  readonly bt?: ValType | null;
+  /** Block type: `null` (empty), one result type, or a type index (multi-value: params and results). */
+  readonly bt?: BlockType;
 }
+
+/** A block type: empty, a single result, or the index of a function type giving params and results. */
+export type BlockType = ValType | null | number;
 
 export interface Import { readonly module: string; readonly field: string; readonly typeIndex: number }
 export interface Global { readonly type: ValType; readonly mutable: boolean; readonly init: readonly Instr[] }
@@ -122,7 +125,7 @@ const u32 = (c: Cursor): number => {
 };
 
 /** Signed LEB128 of `bits` bits (32 or 64); unused bits of the last byte must extend the sign. */
-const sleb = (c: Cursor, bits: 32 | 64): bigint => {
+const sleb = (c: Cursor, bits: 32 | 33 | 64): bigint => {
   const maxBytes = Math.ceil(bits / 7);
   let result = 0n;
   for (let i = 0; i < maxBytes; i++) {
@@ -196,14 +199,18 @@ const tableType = (c: Cursor): Limits => {
   return limits(c, false);
 };
 
-const blockType = (c: Cursor): ValType | null => {
+/** A block type: 0x40, a value type, or a non-negative signed 33-bit type index (multi-value). */
+const blockType = (c: Cursor): BlockType => {
+  const start = c.pos;
   const b = byte(c);
   if (b === 0x40) return null;
   const t = VALTYPES[b];
   if (t !== undefined) return t;
   if (POST_MVP_TYPES[b] !== undefined) throw err('Wasm.Profile.UNSUPPORTED_FEATURE', `block type ${POST_MVP_TYPES[b]} is outside the MVP profile ${at(c)}`);
-  if ((b & 0xc0) === 0x40) throw err('Wasm.Decode.BAD_BLOCK_TYPE', `malformed block type 0x${b.toString(16)} ${at(c)}`);
-  throw err('Wasm.Profile.MULTI_VALUE', `a block type given by a type index needs multi-value, outside the profile ${at(c)}`);
+  c.pos = start;
+  const index = sleb(c, 33);
+  if (index < 0n) throw err('Wasm.Decode.BAD_BLOCK_TYPE', `malformed block type at byte ${start}`);
+  return Number(index);
 };
 
 const PREFIX_FEATURES: Readonly<Record<number, string>> = {
@@ -335,7 +342,6 @@ export const decodeModule = (bytes: Uint8Array): Result<WasmModule> => {
             if (form !== 0x60) throw err('Wasm.Decode.BAD_FUNC_TYPE_FORM', `malformed function type form 0x${form.toString(16)} ${at(x)}`);
             const params = vec(x, valtype);
             const results = vec(x, valtype);
-            if (results.length > 1) throw err('Wasm.Profile.MULTI_VALUE', `a function type with ${results.length} results needs multi-value ${at(x)}`);
             return { params, results };
           }, DWASM_LIMITS.types, 'types');
           break;

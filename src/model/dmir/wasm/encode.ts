@@ -49,7 +49,7 @@ export const encodeInstr = (i: Instr): number[] => {
   const info = OP_BY_CODE.get(i.op)!;
   switch (info.imm) {
     case 'none': return [i.op];
-    case 'block': return [i.op, i.bt ? VALTYPE_BYTE[i.bt] : 0x40];
+    case 'block': return [i.op, ...(i.bt === undefined || i.bt === null ? [0x40] : typeof i.bt === 'number' ? sleb(BigInt(i.bt)) : [VALTYPE_BYTE[i.bt]])];
     case 'label': case 'func': case 'local': case 'global': return [i.op, ...uleb(i.a!)];
     case 'br_table': return [i.op, ...vec(i.targets!, uleb), ...uleb(i.a!)];
     case 'call_indirect': return [i.op, ...uleb(i.a!), ...uleb(i.b ?? 0)];

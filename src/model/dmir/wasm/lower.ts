@@ -10,7 +10,7 @@ import type {
 import { stmtTrapCodes, exprTrapCodes } from '../verify.js';
 import type { Code, Instr, WasmModule } from './decode.js';
 import { OP_BY_CODE } from './opcodes.js';
-import { funcTypes } from './validate.js';
+import { blockSignature, funcTypes } from './validate.js';
 
 /** The export name that marks the instrumented gas function. @spec DMIR-GAS-INTRINSIC.1 */
 export const GAS_FUNCTION_NAME = '__instrumented_use_gas';
@@ -33,7 +33,10 @@ interface Entry {
 
 interface Frame {
   readonly kind: 'block' | 'loop' | 'if' | 'else' | 'func';
-  readonly result: ValType | null;
+  /** The block type's parameters (on the stack at entry, at `height` upwards) and results. */
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+  /** The stack height below the parameters; results are left at `height` upwards. */
   readonly height: number;
   /** Where a branch to this frame goes: the loop header, or the continuation after `end`. */
   readonly label: number;
@@ -77,7 +80,7 @@ const accessType = (t: ValType, size: number): ScalarType =>
 /**
  * Lowers one function body.
  *
- * @spec DMIR-WASM-LOWER.1 DMIR-WASM-LOWER-CONTROL.1 DMIR-WASM-LOWER-MEMORY.1 DMIR-GAS-INTRINSIC.1 DMIR-STACK-COST.1
+ * @spec DMIR-WASM-LOWER.1 DMIR-WASM-LOWER-CONTROL.1 DMIR-WASM-LOWER-MEMORY.1 DMIR-WASM-MULTI.1 DMIR-GAS-INTRINSIC.1 DMIR-STACK-COST.1
  */
 const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number | null, name: string, type: FuncType, code: Code): DefinedFunc => {
   const vars: ValType[] = [...type.params, ...code.locals];
@@ -139,21 +142,38 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
 
   const frames: Frame[] = [];
   const funcExit = newBlock();
-  frames.push({ kind: 'func', result: type.results[0] ?? null, height: 0, label: funcExit, cont: funcExit, elseBlock: -1, dead: false });
+  frames.push({ kind: 'func', params: [], results: type.results, height: 0, label: funcExit, cont: funcExit, elseBlock: -1, dead: false });
 
-  /** Assignments that carry a branch's value into the target frame's result slot. */
-  const branchMoves = (f: Frame): Stmt[] => {
-    if (f.kind === 'loop' || f.result === null) return [];
-    const value = read(stack.length - 1);
-    const v = slot(f.height, f.result);
-    return value.op === 'dread' && value.variable === v ? [] : [{ op: 'dassign', variable: v, value }];
+  /**
+   * Assignments that carry the top `ts.length` operands into the slots at `height` upwards. In
+   * ascending order no move overwrites an operand a later move reads: the operand of move j sits
+   * at or above `height + j`.
+   */
+  const movesTo = (height: number, ts: readonly ValType[]): Stmt[] => {
+    const base = stack.length - ts.length;
+    return ts.flatMap((t, i): Stmt[] => {
+      const value = read(base + i);
+      const v = slot(height + i, t);
+      return value.op === 'dread' && value.variable === v ? [] : [{ op: 'dassign', variable: v, value }];
+    });
   };
-  /** Assignments that carry the fallthrough value at `end` (or `else`) into the result slot. */
-  const endMoves = (f: Frame): Stmt[] => {
-    if (f.result === null) return [];
-    const value = read(stack.length - 1);
-    const v = slot(f.height, f.result);
-    return value.op === 'dread' && value.variable === v ? [] : [{ op: 'dassign', variable: v, value }];
+  /** A branch carries the label's values: a loop's parameters, any other frame's results. */
+  const branchMoves = (f: Frame): Stmt[] => movesTo(f.height, f.kind === 'loop' ? f.params : f.results);
+  /** The fallthrough at `end` (or `else`) carries the frame's results. */
+  const endMoves = (f: Frame): Stmt[] => movesTo(f.height, f.results);
+  /**
+   * Enters a block with `n` parameters: pending constants among them are written to their slots,
+   * so every path into the block (a loop's back edges, an if's else arm) finds them there.
+   */
+  const enterParams = (n: number): number => {
+    for (let h = stack.length - n; h < stack.length; h++) {
+      const e = stack[h]!;
+      if (e.pending !== null) {
+        emit({ op: 'dassign', variable: slot(h, e.type), value: e.pending });
+        stack[h] = { type: e.type, pending: null };
+      }
+    }
+    return stack.length - n;
   };
   /** A block that performs the moves then jumps to the frame's label (or the label itself). */
   const edgeTo = (f: Frame): number => {
@@ -188,26 +208,33 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
       case 0x00: terminate({ op: 'br', target: exceptionBlock('Dmir.Trap.UNREACHABLE') }); markDead(); break;
       case 0x01: break;
       case 0x02: {
+        const sig = blockSignature(m, ins.bt)!;
         const cont = newBlock();
-        frames.push({ kind: 'block', result: ins.bt ?? null, height: stack.length, label: cont, cont, elseBlock: -1, dead: false });
+        const height = enterParams(sig.params.length);
+        frames.push({ kind: 'block', params: sig.params, results: sig.results, height, label: cont, cont, elseBlock: -1, dead: false });
         break;
       }
       case 0x03: {
+        const sig = blockSignature(m, ins.bt)!;
         const header = newBlock();
         const cont = newBlock();
+        const height = enterParams(sig.params.length);
         terminate({ op: 'br', target: header });
         cur = header;
-        frames.push({ kind: 'loop', result: ins.bt ?? null, height: stack.length, label: header, cont, elseBlock: -1, dead: false });
+        frames.push({ kind: 'loop', params: sig.params, results: sig.results, height, label: header, cont, elseBlock: -1, dead: false });
         break;
       }
       case 0x04: {
+        const sig = blockSignature(m, ins.bt)!;
         const cond = pop();
         const thenB = newBlock();
         const elseB = newBlock();
         const cont = newBlock();
+        // The condition lives above the parameters, so writing them to their slots keeps it intact.
+        const height = enterParams(sig.params.length);
         terminate({ op: 'br_if', cond, then: thenB, else: elseB });
         cur = thenB;
-        frames.push({ kind: 'if', result: ins.bt ?? null, height: stack.length, label: cont, cont, elseBlock: elseB, dead: false });
+        frames.push({ kind: 'if', params: sig.params, results: sig.results, height, label: cont, cont, elseBlock: elseB, dead: false });
         break;
       }
       case 0x05: {
@@ -218,6 +245,8 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
         }
         stack.length = f.height;
         cur = f.elseBlock;
+        // The else arm starts with the parameters in their slots, as the if found them.
+        for (const t of f.params) pushSlot(t);
         frames.push({ ...f, kind: 'else', elseBlock: -1, dead: false });
         deadDepth = 0;
         break;
@@ -233,9 +262,9 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
         cur = f.cont;
         deadDepth = 0;
         if (f.kind === 'func') {
-          terminate({ op: 'return', value: f.result === null ? null : { op: 'dread', type: f.result, variable: slot(0, f.result) } });
-        } else if (f.result !== null) {
-          pushSlot(f.result);
+          terminate({ op: 'return', values: f.results.map((t, i): Expr => ({ op: 'dread', type: t, variable: slot(i, t) })) });
+        } else {
+          for (const t of f.results) pushSlot(t);
         }
         break;
       }
@@ -260,8 +289,8 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
         break;
       }
       case 0x0f: {
-        const value = type.results.length > 0 ? pop() : null;
-        terminate({ op: 'return', value });
+        const base = stack.length - type.results.length;
+        terminate({ op: 'return', values: type.results.map((_, i) => read(base + i)) });
         markDead();
         break;
       }
@@ -274,10 +303,9 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
           emit({ op: 'use_gas', amount: args[0]! });
           break;
         }
-        const rt = ft.results[0];
-        const dest = rt === undefined ? null : slot(stack.length, rt);
-        emit(index === null ? { op: 'call', func: ins.a!, args, dest } : { op: 'icall', typeIndex: ins.a!, index, args, dest });
-        if (rt !== undefined) pushSlot(rt);
+        const dests = ft.results.map((t, i) => slot(stack.length + i, t));
+        emit(index === null ? { op: 'call', func: ins.a!, args, dests } : { op: 'icall', typeIndex: ins.a!, index, args, dests });
+        for (const t of ft.results) pushSlot(t);
         break;
       }
       case 0x1a: pop(); break;
@@ -363,7 +391,7 @@ const lowerFunction = (m: WasmModule, fts: readonly FuncType[], gasFunc: number 
     const t = b.term;
     if (t?.op === 'br_if') exprTrapCodes(t.cond, raised);
     if (t?.op === 'switch') exprTrapCodes(t.index, raised);
-    if (t?.op === 'return' && t.value !== null) exprTrapCodes(t.value, raised);
+    if (t?.op === 'return') t.values.forEach((v) => exprTrapCodes(v, raised));
   }
   for (const c of raised) exceptionBlock(c);
   if (blocks.some((b) => b.term === null)) exceptionBlock('Dmir.Trap.UNREACHABLE');

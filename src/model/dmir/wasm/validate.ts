@@ -1,10 +1,10 @@
 /**
- * Validation of a decoded module: the WebAssembly MVP typing rules (operand stack, control
- * frames, indices, constant expressions) plus the profile's own rules on limits.
+ * Validation of a decoded module: the WebAssembly MVP typing rules with multi-value (operand
+ * stack, control frames with parameters and results, indices, constant expressions) plus the profile's own rules on limits.
  */
 import { fail, ok, type Result } from '../../encoding/result.js';
 import type { FuncType, ValType } from '../ir.js';
-import { DWASM_LIMITS, type Code, type Instr, type WasmModule } from './decode.js';
+import { DWASM_LIMITS, type BlockType, type Code, type Instr, type WasmModule } from './decode.js';
 import { OP_BY_CODE } from './opcodes.js';
 
 export const VALIDATE_ERROR_CODES = [
@@ -23,10 +23,23 @@ type StackType = ValType | 'unknown';
 
 interface Ctrl {
   readonly kind: 'block' | 'loop' | 'if' | 'else' | 'func';
+  readonly params: readonly ValType[];
   readonly result: readonly ValType[];
   readonly height: number;
   unreachable: boolean;
 }
+
+/**
+ * The parameters and results of a block type: none, one result, or a function type of the
+ * module (multi-value). An unknown type index is `null`.
+ *
+ * @spec DMIR-WASM-MULTI.1
+ */
+export const blockSignature = (m: WasmModule, bt: BlockType | undefined): FuncType | null => {
+  if (bt === undefined || bt === null) return { params: [], results: [] };
+  if (typeof bt === 'number') return m.types[bt] ?? null;
+  return { params: [], results: [bt] };
+};
 
 /** The type of every function index: imports first, then defined functions. */
 export const funcTypes = (m: WasmModule): FuncType[] =>
@@ -35,13 +48,13 @@ export const funcTypes = (m: WasmModule): FuncType[] =>
 /**
  * Validates one function body with the standard operand-stack algorithm.
  *
- * @spec DMIR-WASM-VALIDATE.1
+ * @spec DMIR-WASM-VALIDATE.1 DMIR-WASM-MULTI.1
  */
 const validateBody = (m: WasmModule, fts: readonly FuncType[], fi: number, type: FuncType, code: Code): void => {
   const where = `function ${fi}`;
   const locals: ValType[] = [...type.params, ...code.locals];
   const vals: StackType[] = [];
-  const ctrls: Ctrl[] = [{ kind: 'func', result: type.results, height: 0, unreachable: false }];
+  const ctrls: Ctrl[] = [{ kind: 'func', params: [], result: type.results, height: 0, unreachable: false }];
   const top = (): Ctrl => ctrls[ctrls.length - 1]!;
   const mismatch = (what: string): ValidateError => err('Wasm.Validate.TYPE_MISMATCH', `${where}: type mismatch: ${what}`);
   const pop = (): StackType => {
@@ -57,7 +70,7 @@ const validateBody = (m: WasmModule, fts: readonly FuncType[], fi: number, type:
     if (a !== t && a !== 'unknown') throw mismatch(`expected ${t}, found ${a}`);
   };
   const popAll = (ts: readonly ValType[]): void => { for (let i = ts.length - 1; i >= 0; i--) popExpect(ts[i]!); };
-  const labelTypes = (c: Ctrl): readonly ValType[] => (c.kind === 'loop' ? [] : c.result);
+  const labelTypes = (c: Ctrl): readonly ValType[] => (c.kind === 'loop' ? c.params : c.result);
   const label = (depth: number): Ctrl => {
     const c = ctrls[ctrls.length - 1 - depth];
     if (c === undefined) throw err('Wasm.Validate.UNKNOWN_LABEL', `${where}: unknown label ${depth}`);
@@ -84,19 +97,26 @@ const validateBody = (m: WasmModule, fts: readonly FuncType[], fi: number, type:
     switch (op) {
       case 0x00: setUnreachable(); break;
       case 0x01: break;
-      case 0x02: case 0x03: case 0x04:
+      case 0x02: case 0x03: case 0x04: {
+        const sig = blockSignature(m, ins.bt);
+        if (sig === null) throw err('Wasm.Validate.UNKNOWN_TYPE', `${where}: unknown block type ${String(ins.bt)}`);
         if (op === 0x04) popExpect('i32');
-        ctrls.push({ kind: op === 0x02 ? 'block' : op === 0x03 ? 'loop' : 'if', result: ins.bt ? [ins.bt] : [], height: vals.length, unreachable: false });
+        popAll(sig.params);
+        ctrls.push({ kind: op === 0x02 ? 'block' : op === 0x03 ? 'loop' : 'if', params: sig.params, result: sig.results, height: vals.length, unreachable: false });
+        vals.push(...sig.params);
         break;
+      }
       case 0x05: {
         const c = endFrame();
         if (c.kind !== 'if') throw err('Wasm.Validate.TYPE_MISMATCH', `${where}: else without if`);
-        ctrls.push({ kind: 'else', result: c.result, height: vals.length, unreachable: false });
+        ctrls.push({ kind: 'else', params: c.params, result: c.result, height: vals.length, unreachable: false });
+        vals.push(...c.params);
         break;
       }
       case 0x0b: {
         const c = endFrame();
-        if (c.kind === 'if' && c.result.length > 0) throw mismatch('if without else must not produce a value');
+        // Without an else the parameters fall through the missing arm, so they must be the results.
+        if (c.kind === 'if' && (c.params.length !== c.result.length || c.params.some((p, i) => p !== c.result[i]))) throw mismatch('if without else must have the same parameters and results');
         vals.push(...c.result);
         break;
       }
