@@ -7,6 +7,7 @@ import { dmirComparisons } from './dmir.js';
 import { storeBench } from './store.js';
 import { spnComparisons } from './spn.js';
 import { pipelineBench } from './pipeline.js';
+import { consensusBench } from './consensus.js';
 import { textTable } from '../src/conformance/runner/report.js';
 
 /** A workload benchmark that runs itself and returns its JSON result and a table. */
@@ -19,6 +20,7 @@ const AREAS: Readonly<Record<string, (() => readonly Comparison[]) | CustomBench
   store: storeBench,
   spn: spnComparisons,
   pipeline: pipelineBench,
+  consensus: consensusBench,
 };
 
 const main = async (): Promise<number> => {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type CommandSpec, type ParsedArgs, intOption, parseArgs, usage } from './args.js';
 import { packageRoot } from './root.js';
-import { allKinds, AREAS } from '../conformance/kinds/index.js';
+import { allKinds, AREAS, kindByName } from '../conformance/kinds/index.js';
 import { generateVectorTree } from '../conformance/vectors/generate.js';
 import { formatProblem, loadVectorPaths, type LoadResult } from '../conformance/vectors/load.js';
 import { builtinClient, ClientStartError, processClient, type Client } from '../conformance/runner/client.js';
@@ -253,7 +253,7 @@ async function verify(args: ParsedArgs, io: Io): Promise<number> {
   const report = await runSuites(client, await client.start(), loaded.suites, { timeoutMs: 60_000 });
   const checks: readonly ModelCheckResult[] = await runModelChecks(packageRoot(), ['tla', 'explore'], {});
   const rows = AREAS.map((area) => {
-    const rs = report.results.filter((r) => r.kind.startsWith(`${area}/`));
+    const rs = report.results.filter((r) => kindByName(r.kind)?.area === area);
     const kinds = new Set(rs.map((r) => r.kind)).size;
     const failed = rs.filter((r) => r.verdict !== 'pass').length;
     const areaChecks = checks.flatMap((c) => c.byArea.filter((a) => a.area === area));

@@ -43,7 +43,7 @@ export const VectorFile = Schema.Struct({
 }).annotations({ identifier: 'VectorFile' });
 export type VectorFile = Omit<typeof VectorFile.Type, 'cases'> & { readonly cases: readonly VectorCase[] };
 
-/** Where a suite lives: `vectors/<area>/<kind name>/<suite>.json`. @spec VEC-FILE-LAYOUT.1 */
+/** Where a suite lives: `vectors/<kind>/<suite>.json`. @spec VEC-FILE-LAYOUT.1 */
 export const suitePath = (kind: string, suite: string): string => `${kind}/${suite}.json`;
 
 /** The kind's JSON Schema file, relative to the vectors directory. */

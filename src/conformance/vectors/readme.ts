@@ -27,7 +27,7 @@ specification (\`spec/vectors.md\`); this page is the consumer's summary.
 
 ## Layout
 
-- \`<area>/<kind>/<suite>.json\`: one suite per file.
+- \`<kind>/<suite>.json\`: one suite per file; a kind is \`<family>/<name>\`, such as \`encoding/digest\` or \`wasm/run\`.
 - \`schema/vector-file.schema.json\`: JSON Schema (2020-12) of any vector file; \`schema/<area>.<kind>.schema.json\`: the same with the kind's \`input\`, \`output\` and error codes narrowed. Each file names its schema in \`$schema\`.
 - \`index.json\`: every file with its sha256 and every case id with its case hash (\`schema/index.schema.json\`).
 

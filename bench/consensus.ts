@@ -1,0 +1,270 @@
+/**
+ * Consensus benchmark, on the deterministic network simulator (one process, one thread):
+ *
+ * - good-case latency: every validator honest, fixed latency of one message delay per hop, timers
+ *   far away; the latency of an event is the length of the longest causal chain of messages that
+ *   leads to it (a proposal input is at 0, a message sent by a step at level L arrives at L + 1).
+ *   Reported for each routing: the delays until each (seq, proposer) instance decides and until the
+ *   block of the sequence number is output, over every validator and instance;
+ * - messages and bytes per sequence number for N = 4, 16, 64, 100, both routings: every copy a
+ *   validator sends counts (a broadcast to N validators is N - 1 messages). Bytes are the length of
+ *   each message's JSON text (bigints as decimal strings); the messages are ASCII and RFC 8785
+ *   canonicalization only reorders keys, so this is the length of their canonical JSON. Proposals
+ *   carry transaction hashes (66 characters each), so bytes are given for empty batches (the
+ *   protocol's own cost) and for the batch size of the throughput measure;
+ * - ordered transactions per second of CPU: the engine at N = 16 and N = 64 with batches of 500
+ *   and 2,000 transaction hashes per proposal, uniform latency; the CPU time of simulating the whole
+ *   network (all N validators on this one thread) and the same figure per validator (times N),
+ *   which is what one validator's core would sustain for its own share of the work;
+ * - engine against model: the same schedules run by the model's `nodeStep` and by the engine, in
+ *   interleaved rounds (bench/harness.ts `compare`).
+ *
+ * `npm run bench -- consensus [--quick]`.
+ */
+import { compare, formatNs, type BenchOptions, type ComparisonResult } from './harness.js';
+import { textTable } from '../src/conformance/runner/report.js';
+import type { Routing } from '../src/model/consensus/myba.js';
+import type { Message, NodeEvent } from '../src/model/consensus/node.js';
+import { type Latency, type NodeRunner, type SimOptions, simulate } from '../src/impl/consensus/sim.js';
+import { equalSet, implNode, modelNode } from '../src/conformance/consensus/lockstep.js';
+
+const ROUTINGS: readonly Routing[] = ['normal', 'optimistic'];
+const FAR = 1_000_000_000;
+const QUIET_TIMERS = { skip: FAR, softPass: FAR, hardPass: FAR, request: FAR };
+const goodCoin = (round: number): 0 | 1 => (round % 2 === 0 ? 1 : 0);
+
+const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+const jsonLength = (msg: Message): number => JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
+
+// ---------------------------------------------------------------------------------------------
+// (a) Good-case latency in message delays.
+
+interface LatencyResult {
+  readonly routing: Routing;
+  readonly n: number;
+  /** Message delays from the proposals until an instance decides: min and max over validators and instances. */
+  readonly decideMin: number;
+  readonly decideMax: number;
+  /** Message delays until the sequence number's block is output, max over validators. */
+  readonly block: number;
+  /** Whether every decision took the fast path in round 0. */
+  readonly allFast: boolean;
+  /** The simulator's clock when the last validator completed (equals `block` under fixed latency 1). */
+  readonly simTime: number;
+}
+
+/**
+ * Wraps a validator so that each event carries its causal level. Outgoing messages are copied so
+ * that every send has its own identity (a node may send the same object twice at different levels).
+ */
+const levelled = (inner: NodeRunner, levels: WeakMap<object, number>, onOutput: (level: number, o: { kind: string; fast?: boolean }) => void): NodeRunner => ({
+  step: (ev: NodeEvent) => {
+    const level = ev.kind === 'deliver' ? levels.get(ev.msg) ?? 0 : 0;
+    const r = inner.step(ev);
+    const sends = r.sends.map((s) => {
+      const msg = { ...s.msg } as Message;
+      levels.set(msg, level + 1);
+      return { ...s, msg };
+    });
+    for (const o of r.outputs) onOutput(level, o);
+    return { sends, outputs: r.outputs };
+  },
+});
+
+const measureLatency = (routing: Routing, n: number): LatencyResult => {
+  const levels = new WeakMap<object, number>();
+  const decided: number[] = [];
+  const blocks: number[] = [];
+  let allFast = true;
+  const validators = equalSet(ids(n));
+  const res = simulate(
+    { ids: ids(n), seed: 1, seqs: 1, latency: { kind: 'fixed', ms: 1 }, timers: QUIET_TIMERS, txsPerProposal: 3, maxEvents: 50_000_000 },
+    (id) => levelled(implNode({ validators, routing, coin: goodCoin }, id), levels, (level, o) => {
+      if (o.kind === 'decided') { decided.push(level); if (o.fast !== true) allFast = false; } else blocks.push(level);
+    }),
+  );
+  if (!res.completed) throw new Error(`latency run (${routing}, N=${n}) did not complete`);
+  return { routing, n, decideMin: Math.min(...decided), decideMax: Math.max(...decided), block: Math.max(...blocks), allFast, simTime: res.time };
+};
+
+// ---------------------------------------------------------------------------------------------
+// (b) Messages and bytes per sequence number.
+
+interface TrafficResult {
+  readonly routing: Routing;
+  readonly n: number;
+  readonly txsPerProposal: number;
+  readonly seqs: number;
+  readonly messagesPerSeq: number;
+  readonly messagesPerSeqPerValidator: number;
+  readonly bytesPerSeq: number;
+  /** Bytes per sequence number by message type. */
+  readonly bytesByType: Readonly<Record<string, number>>;
+  readonly messagesByType: Readonly<Record<string, number>>;
+  readonly cpuSeconds: number;
+}
+
+const cpuNow = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+const measureTraffic = (routing: Routing, n: number, txsPerProposal: number, seqs: number): TrafficResult => {
+  const validators = equalSet(ids(n));
+  const t0 = cpuNow();
+  const res = simulate(
+    { ids: ids(n), seed: 2, seqs, latency: { kind: 'uniform', min: 50, max: 150 }, txsPerProposal, maxEvents: 200_000_000 },
+    (id) => implNode({ validators, routing, coin: goodCoin }, id),
+  );
+  const cpuSeconds = cpuNow() - t0;
+  if (!res.completed) throw new Error(`traffic run (${routing}, N=${n}) did not complete`);
+  const bytesByType: Record<string, number> = {};
+  const messagesByType: Record<string, number> = {};
+  let bytes = 0;
+  let messages = 0;
+  for (const trace of res.nodes.values()) {
+    for (const s of trace.sent) {
+      const copies = s.to === 'all' ? n - 1 : 1;
+      const b = jsonLength(s.msg) * copies;
+      bytes += b;
+      messages += copies;
+      bytesByType[s.msg.type] = (bytesByType[s.msg.type] ?? 0) + b / seqs;
+      messagesByType[s.msg.type] = (messagesByType[s.msg.type] ?? 0) + copies / seqs;
+    }
+  }
+  // Every validator is honest and nothing is lost, so the simulator's count must agree with ours.
+  if (messages !== res.messages) throw new Error(`message count mismatch: ${messages} counted, ${res.messages} transmitted`);
+  return {
+    routing, n, txsPerProposal, seqs, messagesPerSeq: messages / seqs, messagesPerSeqPerValidator: messages / seqs / n,
+    bytesPerSeq: bytes / seqs, bytesByType, messagesByType, cpuSeconds,
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// (c) Ordered transactions per second of CPU.
+
+interface ThroughputResult {
+  readonly routing: Routing;
+  readonly n: number;
+  readonly txsPerProposal: number;
+  readonly seqs: number;
+  readonly latency: Latency;
+  /** Distinct transactions in validator 0's ledger (first occurrence wins). */
+  readonly orderedTxs: number;
+  readonly cpuSeconds: number;
+  readonly txsPerCpuSecond: number;
+  /** The same with the CPU time divided among the N simulated validators. */
+  readonly txsPerValidatorCpuSecond: number;
+  readonly simSeconds: number;
+  readonly events: number;
+}
+
+const measureThroughput = (routing: Routing, n: number, txsPerProposal: number, seqs: number): ThroughputResult => {
+  const validators = equalSet(ids(n));
+  const latency: Latency = { kind: 'uniform', min: 50, max: 150 };
+  const options: SimOptions = { ids: ids(n), seed: 3, seqs, latency, txsPerProposal, maxEvents: 500_000_000 };
+  const t0 = cpuNow();
+  const res = simulate(options, (id) => implNode({ validators, routing, coin: goodCoin }, id));
+  const cpuSeconds = cpuNow() - t0;
+  if (!res.completed) throw new Error(`throughput run (${routing}, N=${n}) did not complete`);
+  const ledger = new Set<string>();
+  for (const o of res.nodes.get(0)!.outputs) if (o.kind === 'block') for (const p of o.proposals) for (const tx of p.txs) ledger.add(tx);
+  return {
+    routing, n, txsPerProposal, seqs, latency, orderedTxs: ledger.size, cpuSeconds, txsPerCpuSecond: ledger.size / cpuSeconds,
+    txsPerValidatorCpuSecond: (ledger.size / cpuSeconds) * n, simSeconds: res.time / 1000, events: res.events,
+  };
+};
+
+// ---------------------------------------------------------------------------------------------
+// (d) Engine against model on the same schedules.
+
+interface SpeedCase { readonly name: string; readonly options: SimOptions; readonly routing: Routing }
+
+const speedCases = (quick: boolean): readonly SpeedCase[] => [
+  { name: 'N=4, 5 seqs, 100 tx/proposal, uniform latency', routing: 'normal', options: { ids: ids(4), seed: 4, seqs: 5, latency: { kind: 'uniform', min: 50, max: 150 }, txsPerProposal: 100 } },
+  { name: 'N=4, 5 seqs, optimistic, 1 crash, loss 5%', routing: 'optimistic', options: { ids: ids(4), seed: 5, seqs: 5, latency: { kind: 'exponential', min: 20, mean: 60 }, loss: 0.05, crashes: new Map([[3, 0]]), txsPerProposal: 100 } },
+  ...(quick ? [] : [{ name: 'N=16, 2 seqs, 500 tx/proposal, uniform latency', routing: 'normal' as const, options: { ids: ids(16), seed: 6, seqs: 2, latency: { kind: 'uniform' as const, min: 50, max: 150 }, txsPerProposal: 500 } }]),
+];
+
+const measureSpeed = (c: SpeedCase, options: BenchOptions): ComparisonResult & { readonly sameOutputs: boolean } => {
+  const validators = equalSet(c.options.ids);
+  const setup = { validators, routing: c.routing, coin: goodCoin };
+  const runWith = (make: (id: number) => NodeRunner) => simulate({ ...c.options, maxEvents: 10_000_000 }, make);
+  // The two runs must be the same schedule with the same result, or the ratio compares different work.
+  const m = runWith((id) => modelNode(setup, id));
+  const e = runWith((id) => implNode(setup, id));
+  const outputs = (r: typeof m) => JSON.stringify([...r.nodes.values()].map((t) => t.outputs), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  const sameOutputs = m.events === e.events && m.messages === e.messages && outputs(m) === outputs(e);
+  if (!sameOutputs) throw new Error(`model and engine disagree on ${c.name}`);
+  const result = compare({
+    name: c.name, unit: 'one simulated run',
+    ours: { name: 'engine', run: () => runWith((id) => implNode(setup, id)).events },
+    peer: { name: 'model', run: () => runWith((id) => modelNode(setup, id)).events },
+  }, options);
+  return { ...result, sameOutputs };
+};
+
+// ---------------------------------------------------------------------------------------------
+
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+const kib = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+
+export const consensusBench = {
+  run: async (args: readonly string[]): Promise<{ readonly result: unknown; readonly table: string }> => {
+    const quick = args.includes('--quick');
+    const log = (line: string): void => { process.stderr.write(`  ${line}\n`); };
+    const started = performance.now();
+
+    const latency = ROUTINGS.flatMap((routing) => [4, 16].map((n) => measureLatency(routing, n)));
+    log('latency done');
+
+    const sizes = quick ? [4, 16, 64] : [4, 16, 64, 100];
+    const traffic: TrafficResult[] = [];
+    for (const n of sizes) {
+      for (const routing of ROUTINGS) {
+        const seqs = n >= 64 ? 1 : 3;
+        traffic.push(measureTraffic(routing, n, 0, seqs));
+        log(`traffic N=${n} ${routing}: ${traffic[traffic.length - 1]!.cpuSeconds.toFixed(1)} s`);
+      }
+      // Bytes with a realistic batch (all-to-all routing only: the payload travels the same way in both).
+      traffic.push(measureTraffic('normal', n, 500, 1));
+      log(`traffic N=${n} 500 tx: ${traffic[traffic.length - 1]!.cpuSeconds.toFixed(1)} s`);
+    }
+
+    const throughput: ThroughputResult[] = [];
+    const tpCases: readonly [number, number, number][] = quick
+      ? [[16, 500, 2], [16, 2000, 2], [64, 500, 1]]
+      : [[16, 500, 5], [16, 2000, 5], [64, 500, 2], [64, 2000, 2]];
+    for (const [n, batch, seqs] of tpCases) {
+      throughput.push(measureThroughput('normal', n, batch, seqs));
+      log(`throughput N=${n} ${batch} tx: ${throughput[throughput.length - 1]!.cpuSeconds.toFixed(1)} s`);
+    }
+
+    const speedOptions: BenchOptions = quick ? { rounds: 3, roundMs: 50 } : { rounds: 7, roundMs: 300 };
+    const speed = speedCases(quick).map((c) => measureSpeed(c, speedOptions));
+    log('engine/model done');
+
+    const totalSeconds = (performance.now() - started) / 1000;
+    const table = [
+      'Good-case latency (message delays, fixed latency 1 per hop, all honest)',
+      textTable(['routing', 'N', 'decide min', 'decide max', 'block', 'all fast path', 'sim clock'],
+        latency.map((l) => [l.routing, String(l.n), String(l.decideMin), String(l.decideMax), String(l.block), String(l.allFast), String(l.simTime)])),
+      '',
+      'Messages and bytes per sequence number (uniform latency 50..150, all honest)',
+      textTable(['routing', 'N', 'tx/proposal', 'messages/seq', 'per validator', 'bytes/seq', 'largest types by bytes'],
+        traffic.map((t) => [t.routing, String(t.n), String(t.txsPerProposal), int(t.messagesPerSeq), int(t.messagesPerSeqPerValidator), kib(t.bytesPerSeq),
+          Object.entries(t.bytesByType).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, v]) => `${k} ${kib(v)}`).join(', ')])),
+      '',
+      'Ordered transactions per second of CPU (engine, normal routing, whole network simulated on one thread)',
+      textTable(['N', 'tx/proposal', 'seqs', 'ordered txs', 'CPU s', 'tx/s CPU (network)', 'tx/s CPU (per validator)', 'sim s', 'events'],
+        throughput.map((t) => [String(t.n), String(t.txsPerProposal), String(t.seqs), int(t.orderedTxs), t.cpuSeconds.toFixed(2), int(t.txsPerCpuSecond), int(t.txsPerValidatorCpuSecond), t.simSeconds.toFixed(2), int(t.events)])),
+      '',
+      `Engine against model on the same schedules (${speedOptions.rounds} interleaved rounds)`,
+      textTable(['schedule', 'engine', 'model', 'engine/model', 'model/engine'],
+        speed.map((s) => [s.name, formatNs(s.ours.medianNs), formatNs(s.peer.medianNs), s.ratio.toFixed(3), (1 / s.ratio).toFixed(1)])),
+      `total ${totalSeconds.toFixed(0)} s${quick ? ' (--quick: N=100 and the largest runs left out)' : ''}`,
+    ].join('\n');
+    return {
+      result: { node: process.version, quick, totalSeconds, latency, traffic, throughput, engineVsModel: speed },
+      table,
+    };
+  },
+};
