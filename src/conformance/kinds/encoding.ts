@@ -82,15 +82,14 @@ const randomValue = (r: Prng, depth: number): unknown => {
 /** Writes JSON text the long way round: random whitespace, member order and escapes. */
 const scramble = (r: Prng, v: unknown): string => {
   const ws = (): string => r.pick(['', '', ' ', '\n', '\t ', '\r\n  ']);
+  // Each UTF-16 code unit as \uXXXX, in lowercase or uppercase hex digits at random.
+  const escape = (c: string): string =>
+    Array.from({ length: c.length }, (_, i) => {
+      const hex = c.charCodeAt(i).toString(16).padStart(4, '0');
+      return `\\u${r.below(2) ? hex.toUpperCase() : hex}`;
+    }).join('');
   const str = (s: string): string =>
-    `"${[...s].map((c) => {
-      if (c === '"' || c === '\\' || c < ' ' || r.below(5) === 0) {
-        return [...c].map((u) => u.length === 1 && c.length === 1 && c.charCodeAt(0) <= 0xffff
-          ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
-          : `\\u${u.charCodeAt(0).toString(16)}`).join('').replace(/^(\\u[0-9a-f]{4})$/, (m) => (r.below(2) ? m.toUpperCase().replace('\\U', '\\u') : m));
-      }
-      return c;
-    }).join('')}"`;
+    `"${[...s].map((c) => (c === '"' || c === '\\' || c < ' ' || r.below(5) === 0 ? escape(c) : c)).join('')}"`;
   if (v === null || typeof v === 'boolean') return String(v);
   if (typeof v === 'number') return r.below(3) === 0 ? v.toExponential() : String(v);
   if (typeof v === 'string') return str(v);
