@@ -583,7 +583,7 @@ footer { margin-top: 4rem; color: var(--muted); font-size: .8rem; border-top: 1p
 .summary { padding: .6rem 1rem; border-radius: 6px; background: #edf7ee; border: 1px solid #b9dfbc; }
 .summary.fail { background: #fdeceb; border-color: #f3c1bd; }
 .content.trace, .content.wide { max-width: 80rem; }
-.trace table { display: table; width: 100%; font-size: .84rem; }
+.trace table { display: block; overflow-x: auto; font-size: .84rem; }
 .trace td.num { text-align: center; white-space: nowrap; }
 .trace tr.chapter-row th { background: #eaf0f6; font-size: .92rem; }
 .trace .statement { display: block; color: var(--muted); font-size: .78rem; max-width: 28rem; }
