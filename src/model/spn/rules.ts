@@ -262,6 +262,18 @@ const changeRefused = (w: World, r: SpnRecord, p: SpnParams): Result<never> | un
 };
 
 /**
+ * The SPN `spn` if `by` is its admin and it is registered or active: the precondition shared by
+ * every admin action on a live SPN, checked in this order.
+ */
+const administeredLiveSpn = (w: World, by: string, spn: string): Result<SpnRecord> => {
+  const r = spnOf(w, spn);
+  if (!r.ok) return r;
+  if (r.value.admin !== by) return fail('Spn.Lifecycle.NOT_ADMIN', `${by} is not the admin of ${spn}`);
+  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${spn} is ${r.value.status}`);
+  return r;
+};
+
+/**
  * The admin of a registered or active SPN proposes new parameters; they may be applied after
  * `paramDelay` blocks. A new proposal replaces a pending one.
  *
@@ -270,10 +282,8 @@ const changeRefused = (w: World, r: SpnRecord, p: SpnParams): Result<never> | un
 export const proposeParams = (w: World, a: Act<'propose-params'>): Result<World> => {
   const c = ids(a.by, a.spn);
   if (!c.ok) return c;
-  const r = spnOf(w, a.spn);
+  const r = administeredLiveSpn(w, a.by, a.spn);
   if (!r.ok) return r;
-  if (r.value.admin !== a.by) return fail('Spn.Lifecycle.NOT_ADMIN', `${a.by} is not the admin of ${a.spn}`);
-  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${r.value.status}`);
   const bad = paramsInvalid(a.params) ?? changeRefused(w, r.value, a.params);
   if (bad !== undefined) return bad;
   return ok(withSpn(w, { ...r.value, pendingParams: { params: a.params, readyAt: w.height + w.params.paramDelay } }));
@@ -304,10 +314,8 @@ export const applyParams = (w: World, a: Act<'apply-params'>): Result<World> => 
 export const rotateOperator = (w: World, a: Act<'rotate-operator'>): Result<World> => {
   const c = ids(a.by, a.spn, a.operator);
   if (!c.ok) return c;
-  const r = spnOf(w, a.spn);
+  const r = administeredLiveSpn(w, a.by, a.spn);
   if (!r.ok) return r;
-  if (r.value.admin !== a.by) return fail('Spn.Lifecycle.NOT_ADMIN', `${a.by} is not the admin of ${a.spn}`);
-  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${r.value.status}`);
   return ok(withSpn(w, { ...r.value, operator: a.operator }));
 };
 
@@ -320,10 +328,8 @@ export const rotateOperator = (w: World, a: Act<'rotate-operator'>): Result<Worl
 export const retire = (w: World, a: Act<'retire'>): Result<World> => {
   const c = ids(a.by, a.spn);
   if (!c.ok) return c;
-  const r = spnOf(w, a.spn);
+  const r = administeredLiveSpn(w, a.by, a.spn);
   if (!r.ok) return r;
-  if (r.value.admin !== a.by) return fail('Spn.Lifecycle.NOT_ADMIN', `${a.by} is not the admin of ${a.spn}`);
-  if (r.value.status !== 'registered' && r.value.status !== 'active') return fail('Spn.Lifecycle.BAD_STATUS', `SPN ${a.spn} is ${r.value.status}`);
   if (r.value.escrow.size > 0) return fail('Spn.Lifecycle.ESCROW_NOT_EMPTY', `SPN ${a.spn} still holds escrow`);
   if (committedForced(r.value) < r.value.forcedQueue.length) return fail('Spn.Lifecycle.FORCED_PENDING', `SPN ${a.spn} has forced operations not covered by a committed header`);
   return ok(withSpn(w, { ...r.value, status: 'retired' }));
