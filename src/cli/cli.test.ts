@@ -84,7 +84,8 @@ describe('pharos-spec command line (CLI-ARGS-STRICT.1, CLI-EXIT-CODES.1)', () =>
 
   // The bin that `npm ci` builds through the prepare script; the test script rebuilds it first.
   it.skipIf(!existsSync(join(root, 'dist/src/cli/main.js')))('the built pharos-spec bin runs', () => {
-    const out = execFileSync('node', [join(root, 'dist/src/cli/main.js'), 'vectors', 'list', '--kind', 'encoding/digest'], { encoding: 'utf8' });
+    // Run as an executable, the way npx runs the bin: the build marks it executable.
+    const out = execFileSync(join(root, 'dist/src/cli/main.js'), ['vectors', 'list', '--kind', 'encoding/digest'], { encoding: 'utf8' });
     expect(out).toMatch(/encoding\/digest\s+known\s+\d+/);
   });
 });
