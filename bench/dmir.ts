@@ -6,7 +6,10 @@ import { encodeModule } from '../src/model/dmir/wasm/encode.js';
 import { instantiateWasm, invokeExport, loadWasm } from '../src/model/dmir/wasm/index.js';
 import { parseModuleFields } from '../src/conformance/wast/wat.js';
 import { parseSExprs } from '../src/conformance/wast/sexpr.js';
-import { instantiateEngine } from '../src/impl/dmir/engine.js';
+import { deployEngine, instantiateEngine, type CompileDriver } from '../src/impl/dmir/engine.js';
+import { compileModule } from '../src/impl/dmir/compile.js';
+import { deployWasm, loadWasmBytes } from '../src/impl/dmir/wasm-lower.js';
+import type { Module } from '../src/model/dmir/ir.js';
 import type { Comparison } from './harness.js';
 
 interface NodeWasm {
@@ -65,7 +68,7 @@ const KERNELS: readonly { name: string; src: string; fn: string; arg: number; in
   },
 ];
 
-export const dmirComparisons = (): readonly Comparison[] =>
+const kernelComparisons = (): readonly Comparison[] =>
   KERNELS.flatMap((k) => {
     const bytes = encodeModule(parseModuleFields(parseSExprs(k.src)));
     const loaded = loadWasm(bytes);
@@ -90,3 +93,131 @@ export const dmirComparisons = (): readonly Comparison[] =>
       },
     ];
   });
+
+// ---------------------------------------------------------------------------------------------
+// Deployment latency and compile throughput of the lazy engine.
+
+/** First-call arguments: small enough that the call measures latency rather than throughput. */
+const FIRST_CALL_ARG: Readonly<Record<string, number>> = { fib: 10, arith: 100, mix: 100, sort: 20 };
+
+/**
+ * A copy of a module made unique by a custom section holding a counter. Node caches compiled
+ * modules by their bytes, so compiling the same bytes twice would measure a cache hit, not a
+ * compilation; a chain deploys a new contract each time.
+ */
+let deployments = 0;
+const unique = (bytes: Uint8Array): Uint8Array => {
+  const tag = new Uint8Array(8);
+  new DataView(tag.buffer).setBigUint64(0, BigInt(++deployments), true);
+  return Uint8Array.from([...bytes, 0x00, 10, 1, 0x6e, ...tag]);
+};
+/** A module made unique for the same reason: an unused constant global holding a counter changes the emitted code. */
+const uniqueModule = (m: Module): Module => ({ ...m, globals: [...m.globals, { type: 'i64', mutable: false, init: BigInt(++deployments) }] });
+
+/** A compile driver that never finishes: the first call is measured on the interpreter tier. */
+const NEVER: CompileDriver = { start: () => undefined };
+
+/** The engine's load path from bytes: its own reader, validation, lowering and verifier. */
+const load = (bytes: Uint8Array): Module => {
+  const m = loadWasmBytes(bytes);
+  if (!m.ok) throw new Error(m.error.message);
+  return m.value;
+};
+
+/**
+ * Deploy and first call: decode, validate, lower, verify, set up the instance and call once on
+ * the interpreter (compilation left to the background), against Node's `new WebAssembly.Module`,
+ * `new WebAssembly.Instance` and a first call; and against the eager engine, which compiles the
+ * module before its first call.
+ */
+const firstCallComparisons = (): readonly Comparison[] =>
+  KERNELS.flatMap((k) => {
+    const bytes = encodeModule(parseModuleFields(parseSExprs(k.src)));
+    const arg = FIRST_CALL_ARG[k.fn]!;
+    const lazy = (): unknown => {
+      const e = deployWasm(unique(bytes), () => undefined, { gas: 0n, compiler: NEVER });
+      if (!e.ok) throw new Error(e.error.message);
+      return e.value.invoke(k.fn, [arg], 0n);
+    };
+    return [
+      {
+        name: `first call after deployment, ${k.name}: lazy engine vs Node WebAssembly`, unit: `deploy + ${k.fn}(${arg})`,
+        ours: { name: 'dMIR lazy engine (interpreter tier)', run: lazy },
+        peer: { name: 'Node WebAssembly', run: () => (new WA.Instance(new WA.Module(unique(bytes))).exports[k.fn] as (n: number) => unknown)(arg) },
+      },
+      {
+        name: `first call after deployment, ${k.name}: lazy engine vs eager compiled engine`, unit: `deploy + ${k.fn}(${arg})`,
+        ours: { name: 'dMIR lazy engine (interpreter tier)', run: lazy },
+        peer: {
+          name: 'dMIR eager compiled engine',
+          run: () => {
+            const e = instantiateEngine(uniqueModule(load(unique(bytes))), () => undefined, { gas: 0n });
+            if (!e.ok) throw new Error(e.error.message);
+            return e.value.invoke(k.fn, [arg], 0n);
+          },
+        },
+      },
+    ];
+  });
+
+/** Copies of every kernel in one module: a compile job of several dozen functions. */
+const COPIES = 16;
+const manyFunctions = (): string =>
+  `(memory 1) ${Array.from({ length: COPIES }, (_, i) => KERNELS.map((k) => k.src
+    .replace('(memory 1)', '')
+    .replaceAll('$fib', `$fib_${i}`)
+    .replace(/\(export "([a-z]+)"\)/, `(export "$1_${i}")`)).join('\n')).join('\n')}`;
+
+/**
+ * Compile throughput (functions per second = functions / time per unit): emitting WebAssembly
+ * from dMIR and compiling it with `new WebAssembly.Module`, against Node compiling the original
+ * WebAssembly module of the same functions. Both sides compile bytes never seen before; Node's
+ * default compilation strategy applies to both alike.
+ */
+const compileComparisons = (): readonly Comparison[] => {
+  const bytes = encodeModule(parseModuleFields(parseSExprs(manyFunctions())));
+  const m = load(bytes);
+  const n = m.funcs.length;
+  return [{
+    name: `compile throughput: ${n} functions, dMIR to native vs Node compiling the WebAssembly`, unit: `compile ${n} functions`,
+    ours: {
+      name: 'dMIR compiler + WebAssembly.Module',
+      run: () => {
+        const c = compileModule(uniqueModule(m), null, 8 * 1024 * 1024);
+        if ('unsupported' in c) throw new Error(c.reason);
+        return new WA.Module(c.bytes);
+      },
+    },
+    peer: { name: 'Node WebAssembly.Module', run: () => new WA.Module(unique(bytes)) },
+  }];
+};
+
+/** The engine's interpreter tier (the first calls after deployment) against the reference interpreter on the kernels. */
+const interpreterTierComparisons = (): readonly Comparison[] =>
+  KERNELS.map((k) => {
+    const m = load(encodeModule(parseModuleFields(parseSExprs(k.src))));
+    const e = deployEngine(m, () => undefined, { gas: 0n, compiler: NEVER });
+    if (!e.ok) throw new Error(e.error.message);
+    const model = instantiateWasm(m, () => undefined, { gas: 0n });
+    if (!model.ok) throw new Error(model.error.message);
+    const inst = model.value.instance;
+    return {
+      name: `${k.name} (n=${k.interpArg}): engine interpreter tier vs reference interpreter`, unit: `${k.fn}(${k.interpArg})`,
+      ours: { name: 'dMIR engine interpreter tier', run: () => e.value.invoke(k.fn, [k.interpArg], 0n) },
+      peer: { name: 'dMIR reference interpreter', run: () => invokeExport(inst, k.fn, [k.interpArg], { gas: 0n }) },
+    };
+  });
+
+/** Loading bytes to verified dMIR: the engine's single-pass path against the model's decode, validate, lower and verify. */
+const loadComparisons = (): readonly Comparison[] => {
+  const bytes = encodeModule(parseModuleFields(parseSExprs(manyFunctions())));
+  return [{
+    name: 'load (decode, validate, lower, verify): engine path vs model path', unit: `load ${load(bytes).funcs.length} functions`,
+    ours: { name: 'dMIR engine load path', run: () => loadWasmBytes(bytes) },
+    peer: { name: 'dMIR model load path', run: () => loadWasm(bytes) },
+  }];
+};
+
+export const dmirComparisons = (): readonly Comparison[] => [
+  ...kernelComparisons(), ...interpreterTierComparisons(), ...firstCallComparisons(), ...loadComparisons(), ...compileComparisons(),
+];

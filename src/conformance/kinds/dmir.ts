@@ -3,19 +3,19 @@ import fc from 'fast-check';
 import { type Result, bytesToHex, hexToBytes, HexString } from '../../model/encoding/index.js';
 import type { Module, Val, ValType } from '../../model/dmir/ir.js';
 import { TRAP_CODE_LIST } from '../../model/dmir/ir.js';
-import { VERIFY_ERROR_CODES, verifyModule } from '../../model/dmir/verify.js';
+import { VERIFY_ERROR_CODES } from '../../model/dmir/verify.js';
 import { LINK_ERROR_CODES } from '../../model/dmir/interp.js';
 import { DECODE_ERROR_CODES, LIMIT_ERROR_CODES, PROFILE_ERROR_CODES, type WasmModule } from '../../model/dmir/wasm/decode.js';
-import { VALIDATE_ERROR_CODES, validateModule } from '../../model/dmir/wasm/validate.js';
-import { INVOKE_ERROR_CODES, instantiateWasm, invokeExport, loadWasm, lowerModule } from '../../model/dmir/wasm/index.js';
+import { VALIDATE_ERROR_CODES } from '../../model/dmir/wasm/validate.js';
+import { INVOKE_ERROR_CODES, instantiateWasm, invokeExport, loadWasm } from '../../model/dmir/wasm/index.js';
 import { encodeModule } from '../../model/dmir/wasm/encode.js';
 import { OPS } from '../../model/dmir/wasm/opcodes.js';
-import { readWasm } from '../../impl/dmir/decode.js';
-import { instantiateEngine } from '../../impl/dmir/engine.js';
+import { loadWasmBytes } from '../../impl/dmir/wasm-lower.js';
 import { parseModuleFields } from '../wast/wat.js';
 import { parseSExprs } from '../wast/sexpr.js';
 import { wasmModule } from '../wast/gen.js';
 import { type CaseDraft, defineKind } from './kind.js';
+import { dmirCoreKinds, engineCall } from './dmir-core.js';
 import { prng } from '../vectors/prng.js';
 
 const Hex = HexString.annotations({ jsonSchema: { type: 'string', pattern: '^0x([0-9a-f]{2})*$' } });
@@ -60,15 +60,10 @@ const showValue = (t: ValType, v: Val): string =>
 
 // ---------------------------------------------------------------------------------------------
 // The two paths: the model (decode, validate, lower, verify, interpret) and the engine (its own
-// binary reader, then the same validation and lowering rules, then compiled execution).
+// reader, validation, lowering and verifier, then its interpreter tier and compiled code).
 
-/** The engine's load path: its own reader; validation, lowering and verification are the profile's rules. */
-const implLoad = (b: Uint8Array): Result<Module> => {
-  const r = readWasm(b);
-  if (!r.ok) return r;
-  const v = validateModule(r.value);
-  return v.ok ? verifyModule(lowerModule(v.value)) : v;
-};
+/** The engine's load path: its own reader, validation, lowering and verifier (no model code). */
+const implLoad = (b: Uint8Array): Result<Module> => loadWasmBytes(b);
 
 interface Call { readonly module: string; readonly function: string; readonly args: readonly string[] }
 interface Outcome { readonly values: readonly string[] | null; readonly trap: string | null; readonly gasUsed: string }
@@ -110,10 +105,10 @@ const implRun = (c: Call, gas: bigint): Result<Outcome> => {
   if (!loaded.ok) return loaded;
   const p = prepare(loaded.value, c);
   if (!p.ok) return p;
-  const inst = instantiateEngine(loaded.value, () => undefined, { gas });
-  if (!inst.ok) return inst;
-  if (inst.value.startOutcome.kind === 'trap') return fail(inst.value.startOutcome.code, 'instantiation trapped');
-  const r = inst.value.invoke(c.function, p.value.args, gas);
+  // The engine's interpreter tier and its compiled code must agree (DMIR-ENGINE-EQUIV.1).
+  const e = engineCall(loaded.value, c.function, p.value.args, gas);
+  if (!e.ok) return e;
+  const r = e.value;
   const o = r.outcome;
   const gasUsed = String(gas - r.gasLeft);
   return { ok: true, value: o.kind === 'return'
@@ -192,6 +187,8 @@ const M = {
       (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0)) (else (i32.add (i32.const 1) (call $deep (i32.sub (local.get 0) (i32.const 1)))))))`),
   start: wat(`(memory 1) (func $s (i32.store (i32.const 70000) (i32.const 1))) (start $s) (func (export "f") (result i32) (i32.const 1))`),
   imports: wat(`(import "env" "log" (func $log (param i32))) (func (export "f") (call $log (i32.const 1)))`),
+  sat: wat(['i32', 'i64'].flatMap((to) => ['f32', 'f64'].flatMap((from) => ['s', 'u'].map((sign) =>
+    `(func (export "${to}_${from}_${sign}") (param ${from}) (result ${to}) (${to}.trunc_sat_${from}_${sign} (local.get 0)))`))).join('\n')),
 };
 
 const F32 = { nan: '0x7fc00000', nanPayload: '0x7fa00001', negNan: '0xffc00000', one: '0x3f800000', inf: '0x7f800000', negInf: '0xff800000', zero: '0x00000000', negZero: '0x80000000', half: '0x3f000000', oneHalf: '0x3fc00000', twoHalf: '0x40200000', big: '0x5f800000' };
@@ -264,6 +261,34 @@ const HAND: readonly (readonly [string, string, readonly string[], string, strin
   ['error-unlinked-import', 'No host provides the import', ['DMIR-EXEC-INSTANTIATE.1'], M.imports, 'f', []],
 ];
 
+/**
+ * The eight saturating conversions (DMIR-OP-CONVERT-SAT.1), each on NaN (a negative one with a
+ * payload too), both infinities, -0, and the bit patterns at the ends of the target range: the
+ * largest value inside it, the first one above, and at the lower end the minimum itself and the
+ * next value below (or -1 for the unsigned targets, whose lower end is 0).
+ */
+const SAT_CASES: readonly (readonly [string, string, string, readonly string[]])[] = (() => {
+  const specials = { f32: { nan: F32.nan, 'neg-nan-payload': '0xffa00001', inf: F32.inf, 'neg-inf': F32.negInf, 'neg-zero': F32.negZero, 'minus-0.5': '0xbf000000' },
+    f64: { nan: F64.nan, 'neg-nan-payload': '0xfff4000000000001', inf: F64.inf, 'neg-inf': '0xfff0000000000000', 'neg-zero': F64.negZero, 'minus-0.5': '0xbfe0000000000000' } };
+  // [largest below the upper limit, the upper limit (2^31, 2^32, 2^63, 2^64), the lower limit or -1, just below the lower limit]
+  const edges: Record<string, readonly (readonly [string, string])[]> = {
+    'i32_f32_s': [['max-in-range', '0x4effffff'], ['two-pow-31', '0x4f000000'], ['min', '0xcf000000'], ['below-min', '0xcf000001']],
+    'i32_f32_u': [['max-in-range', '0x4f7fffff'], ['two-pow-32', '0x4f800000'], ['minus-one', '0xbf800000']],
+    'i32_f64_s': [['max-in-range', '0x41dfffffffffffff'], ['two-pow-31', '0x41e0000000000000'], ['min', '0xc1e0000000000000'], ['min-minus-half', '0xc1e0000000100000'], ['below-min', '0xc1e0000000200000']],
+    'i32_f64_u': [['max-in-range', '0x41efffffffffffff'], ['two-pow-32', '0x41f0000000000000'], ['minus-one', '0xbff0000000000000']],
+    'i64_f32_s': [['max-in-range', '0x5effffff'], ['two-pow-63', '0x5f000000'], ['min', '0xdf000000'], ['below-min', '0xdf000001']],
+    'i64_f32_u': [['max-in-range', '0x5f7fffff'], ['two-pow-64', '0x5f800000'], ['minus-one', '0xbf800000']],
+    'i64_f64_s': [['max-in-range', '0x43dfffffffffffff'], ['two-pow-63', '0x43e0000000000000'], ['min', '0xc3e0000000000000'], ['below-min', '0xc3e0000000000001']],
+    'i64_f64_u': [['max-in-range', '0x43efffffffffffff'], ['two-pow-64', '0x43f0000000000000'], ['minus-one', '0xbff0000000000000']],
+  };
+  return Object.entries(edges).flatMap(([fn, ends]) => {
+    const [to, from, sign] = fn.split('_') as [string, 'f32' | 'f64', string];
+    const name = `${to}.trunc_sat_${from}_${sign}`;
+    return [...Object.entries(specials[from]), ...ends].map(([what, bits]) =>
+      [`sat-${fn.replaceAll('_', '-')}-${what.replace('.', '')}`, `${name} of ${what.replaceAll('-', ' ')} (${bits})`, fn, [bits]] as const);
+  });
+})();
+
 /** Hand-picked gas cases: [id, description, function, args, gas]. */
 const GAS: readonly (readonly [string, string, string, readonly string[], string])[] = [
   ['loop-enough', 'Ten iterations at 7 gas each with gas to spare', 'loop', ['10'], '1000'],
@@ -329,7 +354,7 @@ const DECODE_HAND: readonly (readonly [string, string, readonly string[], string
   ['multi-value-type', 'A function type with two results loads: multi-value is in the profile', ['DMIR-WASM-PROFILE.1', 'DMIR-WASM-MULTI.1'], B(...HDR, 1, 6, 1, 0x60, 0, 2, 0x7f, 0x7f)],
   ['profile-memory-import', 'An imported memory', ['DMIR-WASM-PROFILE.1'], B(...HDR, 2, 9, 1, 1, 0x6d, 1, 0x6d, 2, 0, 1, 0)],
   ['profile-two-memories', 'Two memories', ['DMIR-WASM-PROFILE.1'], B(...HDR, 5, 5, 2, 0, 1, 0, 1)],
-  ['profile-saturating-conversion', 'i32.trunc_sat_f32_s (0xfc 0)', ['DMIR-WASM-PROFILE.1'], B(...HDR, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 11, 1, 9, 0, 0x43, 0, 0, 0, 0, 0xfc, 0, 0x0b)],
+  ['saturating-conversion', 'i32.trunc_sat_f32_s (0xfc 0) loads: the saturating conversions are in the profile', ['DMIR-WASM-PROFILE.1'], B(...HDR, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0, 10, 11, 1, 9, 0, 0x43, 0, 0, 0, 0, 0xfc, 0, 0x0b)],
   ['profile-data-count', 'A data count section', ['DMIR-WASM-PROFILE.1'], B(...HDR, 12, 1, 0)],
   ['limit-initial-memory', 'An initial memory of 257 pages', ['DMIR-WASM-LIMITS.1', 'DMIR-LIMIT-MEMORY.1'], B(...HDR, 5, 4, 1, 0, 0x81, 0x02)],
   ['limit-memory-at-ceiling', 'An initial memory of exactly 256 pages loads', ['DMIR-WASM-LIMITS.1'], B(...HDR, 5, 4, 1, 0, 0x80, 0x02)],
@@ -430,6 +455,10 @@ const runKind = defineKind({
       cases: () => handDrafts((m) => m !== M.gas),
     },
     {
+      suite: 'saturating', description: 'The eight saturating conversions on NaN, infinities, -0 and both ends of the target range', seed: 1,
+      cases: () => SAT_CASES.map(([id, d, fn, args]) => draft(id, d, ['DMIR-OP-CONVERT-SAT.1', 'DMIR-WASM-PROFILE.1', 'DMIR-WASM-LOWER.1'], { module: M.sat, function: fn, args })),
+    },
+    {
       suite: 'generated', description: 'Generated modules without NaN-producing float arithmetic: the first call of each', seed: 42,
       cases: (seed) => generatedCalls(seed, 400).filter(({ g }) => !usesCanonicalisingFloat(g.module)).slice(0, 60).map(({ call }, i) => {
         return draft(`module-${i}${idSuffix(call)}`, 'A generated module: loops, branches, memory traffic, calls and traps', ['DMIR-EXEC-MODE.1', 'DMIR-WASM-LOWER.1'], call);
@@ -459,4 +488,4 @@ const invokeKind = defineKind({
   ],
 });
 
-export const dmirKinds = [decodeKind, runKind, invokeKind];
+export const dmirKinds = [decodeKind, runKind, invokeKind, ...dmirCoreKinds];

@@ -8,13 +8,14 @@
 import fc from 'fast-check';
 import type { FuncType, ValType } from '../../model/dmir/ir.js';
 import type { Instr, WasmModule } from '../../model/dmir/wasm/decode.js';
-import { OPS } from '../../model/dmir/wasm/opcodes.js';
+import { OPS, PREFIX_FC, type OpInfo } from '../../model/dmir/wasm/opcodes.js';
 
 const I = (op: number, extra: Omit<Instr, 'op'> = {}): Instr => ({ op, ...extra });
 const T: readonly ValType[] = ['i32', 'i64', 'f32', 'f64'];
 
 const NUMERIC = OPS.filter((o) => o.imm === 'none' && o.params !== undefined && o.result);
-const byResult = (t: ValType, arity: number): typeof NUMERIC => NUMERIC.filter((o) => o.result === t && o.params!.length === arity);
+/** The numeric instructions without the 0xFC-prefixed ones, for generators whose output must stay as it was. */
+const NUMERIC_1BYTE = NUMERIC.filter((o) => o.op < PREFIX_FC);
 const LOADS = OPS.filter((o) => o.imm === 'memarg' && o.result);
 const STORES = OPS.filter((o) => o.imm === 'memarg' && !o.result);
 
@@ -34,6 +35,8 @@ interface Env {
   /** Callable functions (index and type). */
   readonly callees: readonly { readonly index: number; readonly type: FuncType }[];
   readonly types: readonly FuncType[];
+  /** The numeric instructions to draw from. */
+  readonly numeric: readonly OpInfo[];
 }
 
 /** An address: a small value, masked so most accesses land in the first page, some past it. */
@@ -67,8 +70,9 @@ const exprUncached = (env: Env, t: ValType, depth: number): fc.Arbitrary<Instr[]
   const d = depth - 1;
   const sub = (u: ValType): fc.Arbitrary<Instr[]> => expr(env, u, d);
   const choices: { weight: number; arbitrary: fc.Arbitrary<Instr[]> }[] = [{ weight: 3, arbitrary: fc.oneof(...leaves) }];
-  const un = byResult(t, 1);
-  const bin = byResult(t, 2);
+  const byResult = (arity: number): readonly OpInfo[] => env.numeric.filter((o) => o.result === t && o.params!.length === arity);
+  const un = byResult(1);
+  const bin = byResult(2);
   if (un.length > 0) choices.push({ weight: 3, arbitrary: fc.constantFrom(...un).chain((o) => sub(o.params![0]!).map((a) => [...a, I(o.op)])) });
   if (bin.length > 0) choices.push({ weight: 5, arbitrary: fc.constantFrom(...bin).chain((o) => fc.tuple(sub(o.params![0]!), sub(o.params![1]!)).map(([a, b]) => [...a, ...b, I(o.op)])) });
   choices.push({ weight: 1, arbitrary: fc.tuple(sub(t), sub(t), sub('i32')).map(([a, b, c]) => [...a, ...b, ...c, I(0x1b)]) });
@@ -141,9 +145,14 @@ export interface GeneratedModule {
 const argOf = (t: ValType): fc.Arbitrary<number | bigint> =>
   constOf(t).map((i) => i.value!);
 
-/** A whole module: 1 to 4 functions, a memory, a table over the functions, globals, a data segment. */
-export const wasmModule = (opts: { depth?: number } = {}): fc.Arbitrary<GeneratedModule> => {
+/**
+ * A whole module: 1 to 4 functions, a memory, a table over the functions, globals, a data segment.
+ * `saturating` adds the 0xFC-prefixed saturating conversions to the instruction mix; it is off by
+ * default so that seeded samples (the vectors) stay what they were before those instructions.
+ */
+export const wasmModule = (opts: { depth?: number; saturating?: boolean } = {}): fc.Arbitrary<GeneratedModule> => {
   const depth = opts.depth ?? 3;
+  const numeric = opts.saturating === true ? NUMERIC : NUMERIC_1BYTE;
   const sig = fc.record({ params: fc.array(fc.constantFrom(...T), { maxLength: 3 }), results: fc.constantFrom(...T).map((t) => [t]) });
   return fc.tuple(
     fc.array(sig, { minLength: 1, maxLength: 4 }),
@@ -155,7 +164,7 @@ export const wasmModule = (opts: { depth?: number } = {}): fc.Arbitrary<Generate
     const bodies = sigs.map((ft, fi) => {
       const locals: ValType[] = [...ft.params, ...extraLocals, 'i32'];
       const counter = locals.length - 1;
-      const env: Env = { locals, globals: globalTypes, callees: sigs.slice(0, fi).map((type, index) => ({ index, type })), types };
+      const env: Env = { locals, globals: globalTypes, callees: sigs.slice(0, fi).map((type, index) => ({ index, type })), types, numeric };
       return fc.tuple(fc.array(fc.oneof({ weight: 3, arbitrary: stmt(env, depth - 1, counter) }, { weight: 1, arbitrary: loop(env, depth - 2, counter) }), { maxLength: 4 }), expr(env, ft.results[0]!, depth))
         .map(([ss, e]) => ({ locals: [...extraLocals, 'i32' as ValType], body: [...ss.flat(), ...e, I(0x0b)] }));
     });

@@ -40,6 +40,8 @@ const immOf = (op: number): Imm | undefined => {
   if (op === 0x43) return 'f32';
   if (op === 0x44) return 'f64';
   if (op >= 0x45 && op <= 0xc4) return 'none';
+  // 0xFC 0..7, the saturating float-to-integer conversions, numbered 0xFC00 + sub-opcode.
+  if (op >= 0xfc00 && op <= 0xfc07) return 'none';
   return undefined;
 };
 
@@ -135,13 +137,21 @@ const reader = (bytes: Uint8Array) => {
     const out: Instr[] = [];
     const open: number[] = [0]; // same-level child block count of every open block
     for (;;) {
-      const op = u8();
+      const at = pos;
+      let op = u8();
+      if (op === 0xfc) {
+        // A prefixed opcode: the sub-opcode follows as an unsigned LEB128 integer. 8..17 are bulk
+        // memory and table instructions (later features); larger ones do not exist.
+        const sub = u32();
+        if (sub <= 7) op = 0xfc00 + sub;
+        else { pos = at; return sub <= 17 ? bad('Wasm.Profile.UNSUPPORTED_FEATURE', `opcode 0xfc ${sub} is outside the profile`) : bad('Wasm.Decode.ILLEGAL_OPCODE', `illegal opcode 0xfc ${sub}`); }
+      }
       const imm = immOf(op);
       if (imm === undefined) {
-        pos--;
+        pos = at;
         return LATER_OPS.has(op) ? bad('Wasm.Profile.UNSUPPORTED_FEATURE', `opcode 0x${op.toString(16)} is outside the MVP profile`) : bad('Wasm.Decode.ILLEGAL_OPCODE', `illegal opcode 0x${op.toString(16)}`);
       }
-      if (body && out.length >= MAX.instrs) { pos--; bad('Wasm.Limit.FUNC_BODY_TOO_LARGE', `more than ${MAX.instrs} instructions`); }
+      if (body && out.length >= MAX.instrs) { pos = at; bad('Wasm.Limit.FUNC_BODY_TOO_LARGE', `more than ${MAX.instrs} instructions`); }
       let ins: Instr;
       switch (imm) {
         case 'none': ins = { op }; break;

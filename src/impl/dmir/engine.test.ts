@@ -25,7 +25,7 @@ describe('compiled dMIR engine against the reference interpreter', () => {
   // @spec DMIR-EXEC-MODE.1 DMIR-DET-NAN.1 DMIR-EXEC-TRAP.1 DMIR-STACK-BUDGET.1
   it(`agrees exactly on ${RUNS} generated modules (DMIR-EXEC-MODE.1)`, () => {
     fc.assert(
-      fc.property(wasmModule(), ({ module, calls }) => {
+      fc.property(wasmModule({ saturating: true }), ({ module, calls }) => {
         const loaded = loadWasm(encodeModule(module));
         if (!loaded.ok) throw new Error(loaded.error.message);
         const m = loaded.value;
@@ -80,5 +80,36 @@ describe('compiled dMIR engine against the reference interpreter', () => {
     const depth = new DataView(engine.value.memory()!.buffer).getInt32(0, true);
     expect(depth).toBe(new DataView(want.ok ? want.value.instance.memory!.buffer : new ArrayBuffer(4)).getInt32(0, true));
     expect(depth).toBeGreaterThan(100);
+  });
+
+  // @spec DMIR-STACK-BUDGET.1 DMIR-EXEC-MODE.1 DMIR-GAS-USE.1 DMIR-ENGINE-DEEP.1
+  it('recurses to the full 8 MiB budget like the interpreter, with gas, globals and memory (DMIR-STACK-BUDGET.1)', () => {
+    const m = wat(`(memory 1) (global $g (mut i32) (i32.const 0))
+      (func $gas (export "__instrumented_use_gas") (param i64) (unreachable))
+      (func $r (export "r") (call $gas (i64.const 3))
+        (global.set $g (i32.add (global.get $g) (i32.const 1)))
+        (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 2)))
+        (call $r))
+      (func $down (export "down") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (global.get $g))
+          (else (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))))`);
+    // Runs out of budget (gas plenty), out of gas deep in the recursion, and returns from 80,000 frames.
+    for (const [name, args, gas] of [['r', [], 10n ** 9n], ['r', [], 150_000n], ['down', [80_000], 0n]] as const) {
+      const model = instantiateWasm(m, () => undefined, { gas });
+      const engine = instantiateEngine(m, () => undefined, { gas });
+      if (!model.ok || !engine.ok) throw new Error('instantiation failed');
+      const want = invokeExport(model.value.instance, name, args, { gas });
+      if (!want.ok) throw new Error(want.error.message);
+      const got = engine.value.invoke(name, args, gas);
+      expect(got).toEqual({ outcome: want.value.outcome, gasLeft: want.value.gasLeft });
+      expect(engine.value.globals()).toEqual(want.value.instance.globals);
+      expect(Buffer.compare(Buffer.from(engine.value.memory()!), Buffer.from(want.value.instance.memory!))).toBe(0);
+    }
+    const deepest = instantiateEngine(m, () => undefined, { gas: 10n ** 9n });
+    if (!deepest.ok) throw new Error('instantiation failed');
+    expect(deepest.value.invoke('r', [], 10n ** 9n).outcome).toEqual({ kind: 'trap', code: 'Dmir.Trap.CALL_STACK_EXHAUSTED' });
+    // Each frame of $r costs 64 + 8 * 3 (the store's address, the load's address, the constant):
+    // the budget allows floor(8,388,608 / 88) = 95,325 of them.
+    expect(deepest.value.globals()).toEqual([95_325]);
   });
 });

@@ -66,6 +66,22 @@ describe('dMIR opcode semantics', () => {
     expect(evalConvert('wasm_fptoui', 'i32', 'f64', f64ToBits(-0.9))).toBe(0);
     expect(evalConvert('wasm_fptoui', 'i64', 'f32', f32ToBits(Infinity))).toBe('Dmir.Trap.INTEGER_OVERFLOW');
   });
+
+  // @spec DMIR-OP-CONVERT-SAT.1
+  it('saturating conversions give 0 for NaN and clamp to the range (DMIR-OP-CONVERT-SAT.1)', () => {
+    const s32 = (bits: number): unknown => evalConvert('wasm_fptosi_sat', 'i32', 'f32', bits);
+    const u32 = (bits: number): unknown => evalConvert('wasm_fptoui_sat', 'i32', 'f32', bits);
+    expect([0x7fc00000, 0xffc00000, 0x7f800000, 0xff800000, 0x4f000000, 0xcf000001, 0x3ff33333, 0xbff33333].map(s32))
+      .toEqual([0, 0, 0x7fffffff, -0x80000000, 0x7fffffff, -0x80000000, 1, -1]);
+    // Unsigned i32 results are carried as signed integers: 0xffffffff is -1, 0xffffff00 is -256.
+    expect([0xbf800000, 0xbf7fffff, 0x4f800000, 0x4f7fffff, 0x7f800000, 0x7fa00000].map(u32)).toEqual([0, 0, -1, -256, -1, 0]);
+    expect(evalConvert('wasm_fptosi_sat', 'i64', 'f64', 0x43e0000000000000n)).toBe((1n << 63n) - 1n); // 2^63
+    expect(evalConvert('wasm_fptosi_sat', 'i64', 'f64', 0xc3e0000000000001n)).toBe(-(1n << 63n)); // just below -2^63
+    expect(evalConvert('wasm_fptosi_sat', 'i64', 'f64', 0xc3dfffffffffffffn)).toBe(-9223372036854774784n);
+    expect(evalConvert('wasm_fptoui_sat', 'i64', 'f64', 0x43f0000000000000n)).toBe(-1n); // 2^64 saturates to 2^64 - 1
+    expect(evalConvert('wasm_fptoui_sat', 'i64', 'f64', 0xbfe0000000000000n)).toBe(0n); // -0.5
+    expect(evalConvert('wasm_fptoui_sat', 'i64', 'f32', 0x5f000000)).toBe(-(1n << 63n)); // 2^63 read unsigned
+  });
 });
 
 describe('dMIR verifier', () => {

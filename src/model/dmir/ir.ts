@@ -52,6 +52,7 @@ export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export const CONVERT_OPS = [
   'trunc', 'sext', 'uext', 'fptrunc', 'fpext', 'sitofp', 'uitofp', 'bitcast', 'wasm_fptosi', 'wasm_fptoui',
+  'wasm_fptosi_sat', 'wasm_fptoui_sat',
 ] as const;
 export type ConvertOp = (typeof CONVERT_OPS)[number];
 

@@ -118,7 +118,8 @@ const checkExpr = (m: Module, f: DefinedFunc, e: Expr, where: string): ScalarTyp
           case 'fpext': return from === 'f32' && to === 'f64';
           case 'sitofp': case 'uitofp': return (from === 'i32' || from === 'i64') && isFloatType(to);
           case 'bitcast': return from !== to && bitWidth(from) === bitWidth(to) && bitWidth(to) >= 32;
-          case 'wasm_fptosi': case 'wasm_fptoui': return isFloatType(from) && (to === 'i32' || to === 'i64');
+          case 'wasm_fptosi': case 'wasm_fptoui': case 'wasm_fptosi_sat': case 'wasm_fptoui_sat':
+            return isFloatType(from) && (to === 'i32' || to === 'i64');
         }
       })();
       if (!okConv) throw bad('Dmir.Verify.BAD_OPERATOR', `${where}: ${e.kind} from ${from} to ${to}`);

@@ -5,7 +5,7 @@
  */
 import { fail, ok, type Result } from '../../encoding/result.js';
 import type { FuncType, Limits, Val, ValType } from '../ir.js';
-import { OP_BY_CODE } from './opcodes.js';
+import { OP_BY_CODE, PREFIX_FC } from './opcodes.js';
 
 /** One decoded instruction; which fields are set depends on the opcode's immediate shape. */
 export interface Instr {
@@ -222,6 +222,20 @@ const PREFIX_FEATURES: Readonly<Record<number, string>> = {
 };
 
 /**
+ * Reads an opcode: one byte, or the 0xFC prefix and an unsigned LEB128 sub-opcode. Of the 0xFC
+ * space the profile has the saturating conversions (0 to 7); 8 to 17 (bulk memory, table
+ * instructions) are later features, anything else is malformed.
+ */
+const opcode = (c: Cursor, start: number): number => {
+  const op = byte(c);
+  if (op !== 0xfc) return op;
+  const sub = u32(c);
+  if (OP_BY_CODE.has(PREFIX_FC + sub)) return PREFIX_FC + sub;
+  if (sub <= 17) throw err('Wasm.Profile.UNSUPPORTED_FEATURE', `opcode 0xfc ${sub} (bulk memory or table instructions) is outside the profile at byte ${start}`);
+  throw err('Wasm.Decode.ILLEGAL_OPCODE', `illegal opcode 0xfc ${sub} at byte ${start}`);
+};
+
+/**
  * Decodes one instruction sequence up to the `end` that closes it, counting opcodes, nesting
  * and same-level child blocks against the DWASM limits.
  *
@@ -232,7 +246,7 @@ const expr = (c: Cursor, checkLimits: boolean): Instr[] => {
   const children: number[] = [0];
   for (;;) {
     const start = c.pos;
-    const op = byte(c);
+    const op = opcode(c, start);
     const info = OP_BY_CODE.get(op);
     if (info === undefined) {
       const feature = PREFIX_FEATURES[op];

@@ -76,7 +76,7 @@ describe('dMIR WASM profile against Node WebAssembly', () => {
     let traps = 0;
     let returns = 0;
     fc.assert(
-      fc.property(wasmModule(), ({ module, calls }) => {
+      fc.property(wasmModule({ saturating: true }), ({ module, calls }) => {
         const bytes = encodeModule(module);
         const loaded = loadWasm(bytes);
         expect(loaded.ok ? 'ok' : loaded.error).toBe('ok');

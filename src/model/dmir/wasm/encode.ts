@@ -4,7 +4,7 @@
  */
 import type { FuncType, Limits, ValType } from '../ir.js';
 import type { Instr, WasmModule } from './decode.js';
-import { OP_BY_CODE } from './opcodes.js';
+import { OP_BY_CODE, opcodeBytes } from './opcodes.js';
 
 const VALTYPE_BYTE: Readonly<Record<ValType, number>> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c };
 
@@ -48,7 +48,7 @@ const funcType = (t: FuncType): number[] => [0x60, ...vec(t.params, (p) => [VALT
 export const encodeInstr = (i: Instr): number[] => {
   const info = OP_BY_CODE.get(i.op)!;
   switch (info.imm) {
-    case 'none': return [i.op];
+    case 'none': return opcodeBytes(i.op);
     case 'block': return [i.op, ...(i.bt === undefined || i.bt === null ? [0x40] : typeof i.bt === 'number' ? sleb(BigInt(i.bt)) : [VALTYPE_BYTE[i.bt]])];
     case 'label': case 'func': case 'local': case 'global': return [i.op, ...uleb(i.a!)];
     case 'br_table': return [i.op, ...vec(i.targets!, uleb), ...uleb(i.a!)];
@@ -78,7 +78,8 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 export const encodeModule = (m: WasmModule): Uint8Array => {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const add = (id: number, present: boolean, body: () => number[]): void => {
-    if (present) out.push(...section(id, body()));
+    // A loop rather than push(...): a spread of a large section would overflow the host stack.
+    if (present) for (const b of section(id, body())) out.push(b);
   };
   add(1, m.types.length > 0, () => vec(m.types, funcType));
   add(2, m.imports.length > 0, () => vec(m.imports, (i) => [...name(i.module), ...name(i.field), 0, ...uleb(i.typeIndex)]));

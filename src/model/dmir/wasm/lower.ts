@@ -64,6 +64,8 @@ const NUMERIC: Readonly<Record<string, { readonly k: 'cmp'; readonly p: CmpPredi
   wrap_i64: { k: 'conv', c: 'trunc' }, extend_i32_s: { k: 'conv', c: 'sext' }, extend_i32_u: { k: 'conv', c: 'uext' },
   trunc_f32_s: { k: 'conv', c: 'wasm_fptosi' }, trunc_f64_s: { k: 'conv', c: 'wasm_fptosi' },
   trunc_f32_u: { k: 'conv', c: 'wasm_fptoui' }, trunc_f64_u: { k: 'conv', c: 'wasm_fptoui' },
+  trunc_sat_f32_s: { k: 'conv', c: 'wasm_fptosi_sat' }, trunc_sat_f64_s: { k: 'conv', c: 'wasm_fptosi_sat' },
+  trunc_sat_f32_u: { k: 'conv', c: 'wasm_fptoui_sat' }, trunc_sat_f64_u: { k: 'conv', c: 'wasm_fptoui_sat' },
   convert_i32_s: { k: 'conv', c: 'sitofp' }, convert_i64_s: { k: 'conv', c: 'sitofp' },
   convert_i32_u: { k: 'conv', c: 'uitofp' }, convert_i64_u: { k: 'conv', c: 'uitofp' },
   demote_f64: { k: 'conv', c: 'fptrunc' }, promote_f32: { k: 'conv', c: 'fpext' },

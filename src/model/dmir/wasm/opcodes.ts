@@ -107,6 +107,32 @@ info.push(
   num(0xc2, 'i64.extend8_s', ['i64'], 'i64'), num(0xc3, 'i64.extend16_s', ['i64'], 'i64'), num(0xc4, 'i64.extend32_s', ['i64'], 'i64'),
 );
 
+/**
+ * Instructions behind the 0xFC prefix are numbered `0xFC00 + sub-opcode` here; in the binary they
+ * are the byte 0xFC followed by the sub-opcode as an unsigned LEB128 integer.
+ */
+export const PREFIX_FC = 0xfc00;
+/** The byte sequence of an opcode: one byte, or the 0xFC prefix and the sub-opcode. */
+export const opcodeBytes = (op: number): number[] => {
+  if (op < PREFIX_FC) return [op];
+  const out = [0xfc];
+  let v = op - PREFIX_FC;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+};
+// The saturating float-to-integer conversions are part of the profile (DMIR-WASM-PROFILE.1).
+info.push(
+  num(PREFIX_FC + 0, 'i32.trunc_sat_f32_s', ['f32'], 'i32'), num(PREFIX_FC + 1, 'i32.trunc_sat_f32_u', ['f32'], 'i32'),
+  num(PREFIX_FC + 2, 'i32.trunc_sat_f64_s', ['f64'], 'i32'), num(PREFIX_FC + 3, 'i32.trunc_sat_f64_u', ['f64'], 'i32'),
+  num(PREFIX_FC + 4, 'i64.trunc_sat_f32_s', ['f32'], 'i64'), num(PREFIX_FC + 5, 'i64.trunc_sat_f32_u', ['f32'], 'i64'),
+  num(PREFIX_FC + 6, 'i64.trunc_sat_f64_s', ['f64'], 'i64'), num(PREFIX_FC + 7, 'i64.trunc_sat_f64_u', ['f64'], 'i64'),
+);
+
 export const OPS: readonly OpInfo[] = info;
 export const OP_BY_CODE: ReadonlyMap<number, OpInfo> = new Map(info.map((i) => [i.op, i]));
 export const OP_BY_NAME: ReadonlyMap<string, OpInfo> = new Map(info.map((i) => [i.name, i]));
@@ -117,7 +143,6 @@ export const OP_BY_NAME: ReadonlyMap<string, OpInfo> = new Map(info.map((i) => [
  */
 export const POST_MVP_NAMES: ReadonlyMap<string, string> = new Map([
   ...['ref.null', 'ref.is_null', 'ref.func', 'table.get', 'table.set', 'table.size', 'table.grow', 'table.fill', 'ref.as_non_null', 'br_on_null', 'br_on_non_null', 'call_ref', 'return_call_ref', 'ref.eq'].map((n) => [n, 'reference-types'] as const),
-  ...['i32.trunc_sat_f32_s', 'i32.trunc_sat_f32_u', 'i32.trunc_sat_f64_s', 'i32.trunc_sat_f64_u', 'i64.trunc_sat_f32_s', 'i64.trunc_sat_f32_u', 'i64.trunc_sat_f64_s', 'i64.trunc_sat_f64_u'].map((n) => [n, 'saturating-float-to-int'] as const),
   ...['memory.copy', 'memory.fill', 'memory.init', 'data.drop', 'table.copy', 'table.init', 'elem.drop'].map((n) => [n, 'bulk-memory'] as const),
   ...['return_call', 'return_call_indirect'].map((n) => [n, 'tail-call'] as const),
   ...['try', 'catch', 'catch_all', 'throw', 'rethrow', 'delegate', 'try_table', 'throw_ref'].map((n) => [n, 'exceptions'] as const),
