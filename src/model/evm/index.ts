@@ -7,3 +7,4 @@ export * from './precompiles.js';
 export * from './interpreter.js';
 export * from './transaction.js';
 export * from './call.js';
+export * from './crossvm.js';

@@ -6,7 +6,8 @@
  */
 import { keccak256, type Failure } from '../encoding/index.js';
 import { byteLength, G, LIMITS, maxMessageCallGas, memoryExpansion, messageCallGas, sstoreCost, wordCount } from './gas.js';
-import { PRECOMPILE_UNSUPPORTED, precompileIndex, runPrecompile } from './precompiles.js';
+import { precompileIndex, runPrecompile } from './precompiles.js';
+import { executeWasmCode, isWasmCode } from './crossvm.js';
 import { bigintToBytes, bytesToBigint, concatBytes, rlpEncode } from './rlp.js';
 import {
   addressToBigint, addressToBytes, bigintToAddress, bytesToAddress, deleteAccount, existsAndIsEmpty, getAccount, getStorage,
@@ -55,7 +56,13 @@ export interface Ctx {
   readonly original: WorldState;
   readonly block: BlockEnv;
   readonly tx: TxEnv;
+  /** Observes every instruction and frame end (EIP-3155 traces); it never influences execution. */
+  readonly tracer?: Tracer;
 }
+
+/** One instruction about to execute, as an EIP-3155 trace line sees it. @spec EVM-CLI-TRACE.1 */
+export interface TraceStep { readonly pc: number; readonly op: number; readonly gas: bigint; readonly stack: readonly bigint[]; readonly memSize: number; readonly depth: number; readonly refund: bigint }
+export interface Tracer { readonly step: (s: TraceStep) => void; readonly end: (depth: number, gasLeft: bigint) => void }
 
 export interface Message {
   readonly caller: Address;
@@ -173,10 +180,12 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
   const pre = msg.codeAddress === null ? 0 : precompileIndex(msg.codeAddress);
   if (pre !== 0) {
     const r = runPrecompile(pre, msg.data, msg.gas);
-    if (r.kind === 'unsupported') return { ok: false, error: { code: PRECOMPILE_UNSUPPORTED, message: `precompile ${msg.codeAddress} (${r.name}) is not supported by the model` } };
     if (r.kind === 'halt') return { ok: true, value: { status: 'halt', reason: 'OutOfGas', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
     return { ok: true, value: { status: 'success', reason: '', gasLeft: msg.gas - r.gas, output: r.output, ctx: ctx0 } };
   }
+  // A message call to WASM code runs it through the dMIR WASM profile (EVM-XVM-DETECT.1).
+  if (msg.target !== null && isWasmCode(msg.code)) return executeWasmCode(msg, ctx0);
+  const tracer = ctx0.tracer;
   const code = msg.code;
   const dests = jumpdests(code);
   let ctx = ctx0;
@@ -253,6 +262,7 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
     for (;;) {
       if (pc >= code.length) break;
       const op = code[pc]!;
+      if (tracer !== undefined) tracer.step({ pc, op, gas, stack: stack.slice(), memSize: memory.length, depth: msg.depth + 1, refund: ctx.sub.refund });
       const info = OPS.get(op);
       if (info === undefined) throw halt('InvalidOpcode');
       const [pops, pushes, staticGas] = info;
@@ -496,11 +506,13 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
   } catch (e) {
     if (!isUnwind(e)) throw e;
     if (e.unwind === 'unsupported') return { ok: false, error: e.failure };
+    tracer?.end(msg.depth + 1, 0n);
     return { ok: true, value: { status: 'halt', reason: e.reason, gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
   }
 
   function finish(status: FrameStatus, reason: string, gasLeft: bigint, out: Uint8Array): FrameOutcome {
     // A revert keeps the gas and the data but not the state or substate.
+    tracer?.end(msg.depth + 1, gasLeft);
     return { ok: true, value: { status, reason, gasLeft, output: out, ctx: status === 'success' ? ctx : ctx0 } };
   }
 };
@@ -527,41 +539,60 @@ export const incorporateSuccess = (_parent: Ctx, child: Ctx, target: Address): C
  */
 export const incorporateError = (_parent: Ctx, child: Ctx): Ctx => child;
 
+/** A frame's code runner: the direct interpreter (`executeCode`) or the lowered executor's. */
+export type CodeRunner = (msg: Message, ctx: Ctx) => FrameOutcome;
+
 /**
- * process_message: checks the depth, transfers value, runs the code; a failure rolls back to the
- * state before the transfer (including transient storage).
+ * process_message and process_create_message over a code runner, so the direct interpreter and the
+ * lowered executor share the frame rules and differ only in how a frame's code runs.
+ *
+ * @spec EVM-FRAME-EXEC.1 EVM-LIMIT-DEPTH.1 EVM-CREATE-DEPOSIT.1 EVM-LIMIT-CODE.1 EVM-SELFDESTRUCT.1
+ */
+export const messageProcessors = (runCode: CodeRunner): { readonly processMessage: CodeRunner; readonly processCreateMessage: CodeRunner } => {
+  // process_message: checks the depth, transfers value, runs the code; a failure rolls back to the
+  // state before the transfer (including transient storage).
+  const processMessage = (msg: Message, ctx0: Ctx): FrameOutcome => {
+    if (msg.depth > LIMITS.depth) return { ok: true, value: { status: 'halt', reason: 'StackDepthLimit', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
+    let state = touchAccount(ctx0.state, msg.currentTarget);
+    if (msg.shouldTransferValue && msg.value !== 0n) state = moveEther(state, msg.caller, msg.currentTarget, msg.value);
+    const r = runCode(msg, { ...ctx0, state });
+    if (!r.ok) return r;
+    return { ok: true, value: r.value.status === 'success' ? r.value : { ...r.value, ctx: ctx0 } };
+  };
+  // process_create_message: clears storage, marks the account created, sets nonce 1, runs the init
+  // code and deposits the returned code (200 gas a byte, at most 24576 bytes, not starting with 0xEF).
+  const processCreateMessage = (msg: Message, ctx0: Ctx): FrameOutcome => {
+    const state = modifyAccount(ctx0.state, msg.currentTarget, (a) => ({ ...a, storage: new Map(), nonce: a.nonce + 1n }));
+    const ctx1: Ctx = { ...ctx0, state, sub: { ...ctx0.sub, created: addSet(ctx0.sub.created, msg.currentTarget) } };
+    const r = processMessage(msg, ctx1);
+    if (!r.ok) return r;
+    const res = r.value;
+    if (res.status !== 'success') return { ok: true, value: { ...res, ctx: ctx0 } };
+    const code = res.output;
+    const deposit = G.codeDeposit * BigInt(code.length);
+    if ((code.length > 0 && code[0] === 0xef) || deposit > res.gasLeft || code.length > LIMITS.maxCodeSize) {
+      return { ok: true, value: { status: 'halt', reason: code[0] === 0xef ? 'InvalidContractPrefix' : 'OutOfGas', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
+    }
+    const ctx2 = { ...res.ctx, state: modifyAccount(res.ctx.state, msg.currentTarget, (a) => ({ ...a, code })) };
+    return { ok: true, value: { ...res, gasLeft: res.gasLeft - deposit, ctx: ctx2 } };
+  };
+  return { processMessage, processCreateMessage };
+};
+
+const direct = messageProcessors((msg, ctx) => executeCode(msg, ctx));
+
+/**
+ * process_message on the direct interpreter.
  *
  * @spec EVM-FRAME-EXEC.1 EVM-LIMIT-DEPTH.1
  */
-export const processMessage = (msg: Message, ctx0: Ctx): FrameOutcome => {
-  if (msg.depth > LIMITS.depth) return { ok: true, value: { status: 'halt', reason: 'StackDepthLimit', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
-  let state = touchAccount(ctx0.state, msg.currentTarget);
-  if (msg.shouldTransferValue && msg.value !== 0n) state = moveEther(state, msg.caller, msg.currentTarget, msg.value);
-  const r = executeCode(msg, { ...ctx0, state });
-  if (!r.ok) return r;
-  return { ok: true, value: r.value.status === 'success' ? r.value : { ...r.value, ctx: ctx0 } };
-};
+export const processMessage: CodeRunner = (msg, ctx) => direct.processMessage(msg, ctx);
 
 /**
- * process_create_message: clears storage, marks the account created, sets nonce 1, runs the init
- * code and deposits the returned code (200 gas a byte, at most 24576 bytes, not starting with 0xEF).
+ * process_create_message on the direct interpreter.
  *
  * @spec EVM-CREATE-DEPOSIT.1 EVM-LIMIT-CODE.1 EVM-SELFDESTRUCT.1
  */
-export const processCreateMessage = (msg: Message, ctx0: Ctx): FrameOutcome => {
-  let state = modifyAccount(ctx0.state, msg.currentTarget, (a) => ({ ...a, storage: new Map(), nonce: a.nonce + 1n }));
-  const ctx1: Ctx = { ...ctx0, state, sub: { ...ctx0.sub, created: addSet(ctx0.sub.created, msg.currentTarget) } };
-  const r = processMessage(msg, ctx1);
-  if (!r.ok) return r;
-  const res = r.value;
-  if (res.status !== 'success') return { ok: true, value: { ...res, ctx: ctx0 } };
-  const code = res.output;
-  const deposit = G.codeDeposit * BigInt(code.length);
-  if ((code.length > 0 && code[0] === 0xef) || deposit > res.gasLeft || code.length > LIMITS.maxCodeSize) {
-    return { ok: true, value: { status: 'halt', reason: code[0] === 0xef ? 'InvalidContractPrefix' : 'OutOfGas', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
-  }
-  const ctx2 = { ...res.ctx, state: modifyAccount(res.ctx.state, msg.currentTarget, (a) => ({ ...a, code })) };
-  return { ok: true, value: { ...res, gasLeft: res.gasLeft - deposit, ctx: ctx2 } };
-};
+export const processCreateMessage: CodeRunner = (msg, ctx) => direct.processCreateMessage(msg, ctx);
 
 export { deleteAccount };

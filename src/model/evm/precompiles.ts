@@ -1,21 +1,25 @@
 /**
  * Precompiled contracts of Cancun at addresses 0x01..0x0a. ecrecover, sha256, ripemd160, identity
- * and modexp are specified here; bn254 add/mul/pairing, blake2f and the KZG point evaluation are
- * listed and answer with the stable code `Evm.Precompile.UNSUPPORTED`.
+ * and modexp are specified here; blake2f, the bn254 operations and the KZG point evaluation live in
+ * their own modules. Every precompile that fails (bad input or too little gas) halts
+ * exceptionally, which consumes all the gas given to it.
  */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { keccak256 } from '../encoding/index.js';
 import { bigintToBytes, bytesToBigint } from './rlp.js';
+import { blake2f } from './precompiles-blake2f.js';
+import { bn254Add, bn254Mul, bn254Pairing } from './precompiles-bn254.js';
+import { pointEvaluation } from './precompiles-kzg.js';
 
-/** The outcome of a precompile: gas to charge and output, or an exceptional halt, or unsupported. */
+/** The outcome of a precompile: gas to charge and output, or an exceptional halt. */
 export type PrecompileOutcome =
   | { readonly kind: 'ok'; readonly gas: bigint; readonly output: Uint8Array }
-  | { readonly kind: 'halt' }
-  | { readonly kind: 'unsupported'; readonly name: string };
+  | { readonly kind: 'halt' };
 
-export const PRECOMPILE_UNSUPPORTED = 'Evm.Precompile.UNSUPPORTED';
+/** The index of a Cancun precompile: its address 0x01..0x0a as a number. */
+export type PrecompileIndex = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
 const words = (n: number): bigint => BigInt(Math.ceil(n / 32));
 
@@ -90,22 +94,21 @@ const modexp = (data: Uint8Array, gasLeft: bigint): PrecompileOutcome => {
   return { kind: 'ok', gas, output: out };
 };
 
-const UNSUPPORTED_NAMES: Readonly<Record<number, string>> = { 6: 'bn254 add', 7: 'bn254 mul', 8: 'bn254 pairing', 9: 'blake2f', 10: 'KZG point evaluation' };
-
 /** The precompile addresses of Cancun, warm from the start of every transaction (EIP-2929). @spec EVM-PRE-SET.1 */
 export const PRECOMPILE_ADDRESSES: readonly string[] = Array.from({ length: 10 }, (_, i) => '0x' + (i + 1).toString(16).padStart(40, '0'));
 
-export const precompileIndex = (address: string): number => {
+/** The precompile at `address`, or 0 for an address that holds none. */
+export const precompileIndex = (address: string): PrecompileIndex | 0 => {
   const i = PRECOMPILE_ADDRESSES.indexOf(address);
-  return i < 0 ? 0 : i + 1;
+  return i < 0 ? 0 : (i + 1) as PrecompileIndex;
 };
 
 /**
  * Runs precompile `index` (1..10) on `data` with `gasLeft` available.
  *
- * @spec EVM-PRE-SET.1 EVM-PRE-ECRECOVER.1 EVM-PRE-HASHES.1 EVM-PRE-IDENTITY.1 EVM-PRE-MODEXP.1 EVM-PRE-UNSUPPORTED.1
+ * @spec EVM-PRE-SET.1 EVM-PRE-ECRECOVER.1 EVM-PRE-HASHES.1 EVM-PRE-IDENTITY.1 EVM-PRE-MODEXP.1 EVM-PRE-BN254.1 EVM-PRE-BLAKE2F.1 EVM-PRE-KZG.1 EVM-PRE-FAIL.1
  */
-export const runPrecompile = (index: number, data: Uint8Array, gasLeft: bigint): PrecompileOutcome => {
+export const runPrecompile = (index: PrecompileIndex, data: Uint8Array, gasLeft: bigint): PrecompileOutcome => {
   const charge = (gas: bigint, output: () => Uint8Array): PrecompileOutcome => (gas > gasLeft ? { kind: 'halt' } : { kind: 'ok', gas, output: output() });
   switch (index) {
     case 1: return charge(3000n, () => ecrecover(data));
@@ -113,6 +116,10 @@ export const runPrecompile = (index: number, data: Uint8Array, gasLeft: bigint):
     case 3: return charge(600n + 120n * words(data.length), () => { const out = new Uint8Array(32); out.set(ripemd160(data), 12); return out; });
     case 4: return charge(15n + 3n * words(data.length), () => data.slice());
     case 5: return modexp(data, gasLeft);
-    default: return { kind: 'unsupported', name: UNSUPPORTED_NAMES[index] ?? `precompile ${index}` };
+    case 6: return bn254Add(data, gasLeft);
+    case 7: return bn254Mul(data, gasLeft);
+    case 8: return bn254Pairing(data, gasLeft);
+    case 9: return blake2f(data, gasLeft);
+    case 10: return pointEvaluation(data, gasLeft);
   }
 };

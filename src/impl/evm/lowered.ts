@@ -1,0 +1,96 @@
+/**
+ * The Pharos EVM engine: each frame's code is lowered to dMIR (the profile's lowering, shared with
+ * the model as the WASM profile shares its lowering) and run by the compiled dMIR engine on Node's
+ * WebAssembly. Compiled instances are cached per code and reused by later frames (the lowered code
+ * zero-fills memory as it expands, so a reused instance starts every frame clean); a frame that
+ * needs an instance while all of that code's instances are busy (recursion) gets a new one.
+ */
+import type { Val } from '../../model/dmir/ir.js';
+import type { Result } from '../../model/encoding/result.js';
+import { instantiateEngine, type EngineInstance } from '../dmir/engine.js';
+import { executeCallLowered, lowerVerified, type LoweredHostFunction, type LoweredOutcome, type LoweredRunner } from '../../model/evm/lower-exec.js';
+import { HOST_IMPORTS } from '../../model/evm/host.js';
+import { keccak256 } from '../encoding/keccak.js';
+import type { Account, BlockEnv } from '../../model/evm/index.js';
+import type { PlainAccount, PlainCallInput, PlainCallOutput } from './ethereumjs.js';
+
+interface Pool { readonly idle: EngineInstance[] }
+/** Instances by code, least recently used first; at most MAX_CODES codes keep instances. */
+const pools = new Map<string, Pool>();
+const MAX_CODES = 256;
+/** The host functions of the frame being run; instances call through this indirection. */
+let active: readonly LoweredHostFunction[] = [];
+const FIELD_INDEX = new Map(HOST_IMPORTS.map((h, i) => [h.field, i]));
+const resolver = (_module: string, field: string): ((args: readonly Val[]) => Result<readonly Val[]>) | undefined => {
+  const i = FIELD_INDEX.get(field);
+  return i === undefined ? undefined : (args) => active[i]!(args);
+};
+
+const keyOf = (code: Uint8Array): string => Buffer.from(code).toString('hex');
+
+const acquire = (code: Uint8Array): EngineInstance | { readonly error: string } => {
+  const key = keyOf(code);
+  let pool = pools.get(key);
+  if (pool === undefined) {
+    pool = { idle: [] };
+    if (pools.size >= MAX_CODES) pools.delete(pools.keys().next().value!);
+  } else {
+    pools.delete(key);
+  }
+  pools.set(key, pool);
+  const inst = pool.idle.pop();
+  if (inst !== undefined) return inst;
+  const m = lowerVerified(code);
+  if (!m.ok) return { error: m.error.code };
+  const e = instantiateEngine(m.value, resolver, { gas: 0n });
+  if (!e.ok) return { error: e.error.code };
+  return e.value;
+};
+
+/**
+ * The compiled-engine runner of lowered EVM code.
+ *
+ * @spec EVM-LOWER-EXEC.1 DMIR-EXEC-MODE.1
+ */
+export const engineRunner: LoweredRunner = (code, gas, host): LoweredOutcome => {
+  const inst = acquire(code);
+  if ('error' in inst) return { kind: 'trap', code: inst.error };
+  const saved = active;
+  active = host;
+  try {
+    const r = inst.invoke('run', [gas], 0n);
+    if (r.outcome.kind === 'trap') return { kind: 'trap', code: r.outcome.code };
+    return { kind: 'return', status: r.outcome.values[0] as number, gasLeft: BigInt.asUintN(64, r.outcome.values[1] as bigint) };
+  } finally {
+    active = saved;
+    pools.get(keyOf(code))?.idle.push(inst);
+  }
+};
+
+/** Drops every cached instance (for benchmarks that measure cold starts). */
+export const clearEngineCache = (): void => { pools.clear(); };
+
+const plainState = (s: ReadonlyMap<string, Account>): PlainAccount[] =>
+  [...s].map(([address, a]) => ({ address, nonce: a.nonce, balance: a.balance, code: a.code, storage: [...a.storage].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)) }))
+    .sort((x, y) => (x.address < y.address ? -1 : 1));
+
+/**
+ * A bare message call (EVM-CALL-EXECUTE.1) on the Pharos engine: lowered code on compiled dMIR.
+ *
+ * @spec EVM-CALL-EXECUTE.1 EVM-LOWER-EXEC.1
+ */
+export const executeCallOnEngine = (input: PlainCallInput, runner: LoweredRunner = engineRunner): Result<PlainCallOutput> => {
+  const pre = new Map<string, Account>(input.accounts.map((a) => [a.address, { nonce: a.nonce, balance: a.balance, code: a.code, storage: new Map(a.storage.filter(([, v]) => v !== 0n)) }]));
+  const block: BlockEnv = { ...input.block, chainId: 1n, blobBaseFee: 1n, blockHashes: [] };
+  const r = executeCallLowered(pre, block, input.gasPrice, input.call, runner, keccak256);
+  if (!r.ok) return r;
+  const o = r.value;
+  return {
+    ok: true,
+    value: {
+      status: o.status, output: o.output, gasUsed: o.gasUsed, refund: o.refund,
+      logs: o.logs.map((l) => ({ address: l.address, topics: l.topics.map((t) => BigInt('0x' + Buffer.from(t).toString('hex'))), data: l.data })),
+      accounts: plainState(o.state),
+    },
+  };
+};
