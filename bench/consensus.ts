@@ -19,7 +19,16 @@
  * - engine against model: the events of one simulated run, recorded per validator, replayed into
  *   fresh model validators (`nodeStep`) and fresh engines, in interleaved rounds (bench/harness.ts
  *   `compare`); small batches show the protocol logic, a 500-transaction batch shows how much of
- *   a step is the proposal hash (keccak over the transaction list), which both sides compute.
+ *   a step is the proposal hash (keccak over the transaction list), which both sides compute;
+ * - explorer against TLA+ checker: for every consensus entry of `EXPLORER_TWINS` and every passing
+ *   config of its module in `spec/tla/expected.json`, the TS explorer on the twin and tla-checker on
+ *   the module explore the same configuration; both must reach the expected number of distinct
+ *   states, and the figure is distinct states per second of each and their ratio. The two run in
+ *   interleaved rounds (explorer first in even rounds, checker first in odd ones), as in
+ *   bench/harness.ts, but with one exploration per side and round: a single exploration takes from
+ *   a fraction of a second to about a minute, so there is nothing to calibrate. Configurations whose
+ *   first tla-checker run takes more than 20 seconds get one round; `--quick` leaves out those above
+ *   5,000 states.
  *
  * `npm run bench -- consensus [--quick]`.
  */
@@ -29,6 +38,15 @@ import type { Routing } from '../src/model/consensus/myba.js';
 import type { Message, NodeEvent } from '../src/model/consensus/node.js';
 import { type Latency, type NodeRunner, type SimOptions, simulate } from '../src/impl/consensus/sim.js';
 import { equalSet, implNode, modelNode } from '../src/conformance/consensus/lockstep.js';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXPLORER_TWINS } from '../src/conformance/explore/twins.js';
+import { explore } from '../src/conformance/explore/explore.js';
+import { consensusModelConfig, consensusModelMachine } from '../src/conformance/explore/consensus-model.js';
+import { parseTlcConfig } from '../src/conformance/tla/cfg.js';
+import { runTlaChecker } from '../src/conformance/tla/checkers.js';
+import { parseExpectations } from '../src/conformance/tla/expected.js';
 
 const ROUTINGS: readonly Routing[] = ['normal', 'optimistic'];
 const FAR = 1_000_000_000;
@@ -225,9 +243,117 @@ const measureSpeed = (c: SpeedCase, options: BenchOptions): ComparisonResult & {
 };
 
 // ---------------------------------------------------------------------------------------------
+// (e) The TS explorer against tla-checker on the same configurations.
+
+interface CheckerSide { readonly medianMs: number; readonly minMs: number; readonly maxMs: number; readonly statesPerSecond: number }
+
+interface CheckerSpeed {
+  readonly cfg: string;
+  readonly module: string;
+  readonly distinctStates: number;
+  readonly rounds: number;
+  readonly explorer: CheckerSide;
+  readonly tlaChecker: CheckerSide;
+  /** Explorer states/s over tla-checker states/s (above 1: the explorer is faster). */
+  readonly ratio: number;
+}
+
+/** `spec/tla` of the repository: two levels above dist/bench/consensus.js, one above bench/consensus.ts. */
+const specDir = (): string => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, '..', '..', 'spec', 'tla'), join(here, '..', 'spec', 'tla')];
+  return candidates.find((d) => { try { readFileSync(join(d, 'expected.json')); return true; } catch { return false; } }) ?? candidates[0]!;
+};
+
+const sideOf = (ms: readonly number[], states: number): CheckerSide => {
+  const s = [...ms].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const medianMs = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { medianMs, minMs: s[0]!, maxMs: s[s.length - 1]!, statesPerSecond: states / (medianMs / 1000) };
+};
+
+const measureCheckers = (quick: boolean, log: (line: string) => void): CheckerSpeed[] => {
+  const dir = specDir();
+  const expectations = parseExpectations(readFileSync(join(dir, 'expected.json'), 'utf8'));
+  if (!expectations.ok) throw new Error(expectations.error.message);
+  const out: CheckerSpeed[] = [];
+  for (const twin of EXPLORER_TWINS.filter((t) => t.area === 'consensus')) {
+    for (const [cfgName, expected] of expectations.value) {
+      if (!cfgName.startsWith(`MC_${twin.module}_`) || expected.verdict !== 'pass') continue;
+      if (quick && expected.distinctStates > 5000) continue;
+      const cfgText = readFileSync(join(dir, cfgName), 'utf8');
+      const specText = readFileSync(join(dir, expected.spec), 'utf8');
+      const cfg = parseTlcConfig(cfgText);
+      if (!cfg.ok) throw new Error(`${cfgName}: ${cfg.error.message}`);
+      const machine = twin.machine(cfg.value);
+      if (!machine.ok) throw new Error(`${cfgName}: ${machine.error.message}`);
+      const invariants = cfg.value.invariants.map((name) => {
+        const inv = machine.value.invariants.find((i) => i.name === name);
+        if (inv === undefined) throw new Error(`${cfgName}: the twin has no invariant ${name}`);
+        return inv;
+      });
+      // Both sides check the invariants the cfg lists, and must reach the expected count every time.
+      const runExplorer = (): number => {
+        const t0 = performance.now();
+        const r = explore({ ...machine.value, invariants }, { maxStates: 2_000_000, onProgress: () => {} });
+        const ms = performance.now() - t0;
+        if (r.verdict !== 'pass' || r.distinctStates !== expected.distinctStates) throw new Error(`${cfgName}: explorer gave ${r.verdict} with ${r.distinctStates} states, expected ${expected.distinctStates}`);
+        return ms;
+      };
+      const runChecker = (): number => {
+        const t0 = performance.now();
+        const r = runTlaChecker(specText, cfgText, { invariants: cfg.value.invariants, checkDeadlock: cfg.value.checkDeadlock });
+        const ms = performance.now() - t0;
+        if (r.verdict !== 'pass' || r.distinctStates !== expected.distinctStates) throw new Error(`${cfgName}: tla-checker gave ${r.verdict} with ${r.distinctStates ?? '?'} states, expected ${expected.distinctStates}`);
+        return ms;
+      };
+      const explorerMs: number[] = [];
+      const checkerMs: number[] = [];
+      // Round 0 (explorer first) also tells how long the checker takes.
+      explorerMs.push(runExplorer());
+      checkerMs.push(runChecker());
+      const rounds = quick || checkerMs[0]! > 20_000 ? 1 : 5;
+      for (let r = 1; r < rounds; r++) {
+        if (r % 2 === 0) { explorerMs.push(runExplorer()); checkerMs.push(runChecker()); } else { checkerMs.push(runChecker()); explorerMs.push(runExplorer()); }
+      }
+      const explorer = sideOf(explorerMs, expected.distinctStates);
+      const tlaChecker = sideOf(checkerMs, expected.distinctStates);
+      out.push({ cfg: cfgName, module: twin.module, distinctStates: expected.distinctStates, rounds, explorer, tlaChecker, ratio: explorer.statesPerSecond / tlaChecker.statesPerSecond });
+      log(`checkers ${cfgName}: explorer ${explorer.medianMs.toFixed(0)} ms, tla-checker ${tlaChecker.medianMs.toFixed(0)} ms`);
+    }
+  }
+  return out;
+};
+
+// ---------------------------------------------------------------------------------------------
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const kib = (n: number): string => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
+
+// (f) The explorer on the model itself (CONS-MC-MODEL.1): nodeStep of three correct validators and
+// an equivocating Byzantine proposer, the configurations the tests check in CI.
+interface ModelExploreResult {
+  readonly coin: 0 | 1;
+  readonly distinctStates: number;
+  readonly medianMs: number;
+  readonly statesPerSecond: number;
+}
+
+const measureModelExplore = (quick: boolean): readonly ModelExploreResult[] =>
+  ([1, 0] as const).map((coin) => {
+    const moves = [{ move: 'val:0', to: 0 }, { move: 'val:1', to: 1 }, { move: 'val:1', to: 2 }];
+    const ms: number[] = [];
+    let states = 0;
+    for (let r = 0; r < (quick ? 1 : 3); r++) {
+      const t = performance.now();
+      const res = explore(consensusModelMachine(consensusModelConfig({ coin, byzantineMoves: moves })), { onProgress: () => {} });
+      ms.push(performance.now() - t);
+      if (res.verdict !== 'pass') throw new Error(`model exploration with coin ${coin}: ${res.verdict}`);
+      states = res.distinctStates;
+    }
+    const medianMs = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    return { coin, distinctStates: states, medianMs, statesPerSecond: states / (medianMs / 1000) };
+  });
 
 export const consensusBench = {
   run: async (args: readonly string[]): Promise<{ readonly result: unknown; readonly table: string }> => {
@@ -264,6 +390,10 @@ export const consensusBench = {
     const speed = speedCases(quick).map((c) => measureSpeed(c, speedOptions));
     log('engine/model done');
 
+    const checkers = measureCheckers(quick, log);
+    const modelExplore = measureModelExplore(quick);
+    log('model exploration done');
+
     const totalSeconds = (performance.now() - started) / 1000;
     const table = [
       'Good-case latency (message delays, fixed latency 1 per hop, all honest)',
@@ -282,10 +412,18 @@ export const consensusBench = {
       `Engine against model replaying the same recorded events, no simulator (${speedOptions.rounds} interleaved rounds)`,
       textTable(['schedule (replayed events)', 'events', 'engine', 'model', 'engine/model', 'model/engine'],
         speed.map((s) => [s.name, String(s.events), formatNs(s.ours.medianNs), formatNs(s.peer.medianNs), s.ratio.toFixed(3), (1 / s.ratio).toFixed(1)])),
+      '',
+      'Explorer (TS twin) against tla-checker (TLA+ module) on the same configuration, distinct states per second',
+      textTable(['config', 'distinct states', 'rounds', 'explorer', 'explorer states/s', 'tla-checker', 'tla-checker states/s', 'explorer/checker (states/s)'],
+        checkers.map((c) => [c.cfg, int(c.distinctStates), String(c.rounds), `${c.explorer.medianMs.toFixed(0)} ms`, int(c.explorer.statesPerSecond), `${c.tlaChecker.medianMs.toFixed(0)} ms`, int(c.tlaChecker.statesPerSecond), c.ratio.toFixed(1)])),
+      '',
+      'Explorer on the model itself (nodeStep, N=4, equivocating Byzantine proposer, round 0)',
+      textTable(['coin', 'distinct states', 'time', 'states/s'],
+        modelExplore.map((m) => [String(m.coin), int(m.distinctStates), `${m.medianMs.toFixed(0)} ms`, int(m.statesPerSecond)])),
       `total ${totalSeconds.toFixed(0)} s${quick ? ' (--quick: N=100 and the largest runs left out)' : ''}`,
     ].join('\n');
     return {
-      result: { node: process.version, quick, totalSeconds, latency, traffic, throughput, engineVsModel: speed },
+      result: { node: process.version, quick, totalSeconds, latency, traffic, throughput, engineVsModel: speed, explorerVsTlaChecker: checkers, explorerOnModel: modelExplore },
       table,
     };
   },

@@ -11,7 +11,7 @@ export interface ModelCheckResult {
 }
 
 /** The area each TLA+ module specifies, for the per-area summary. */
-const AREA_OF_MODULE: Readonly<Record<string, string>> = { BVBroadcast: 'consensus', MyBA: 'consensus', Tumbler: 'consensus', EscapeHatch: 'spn', SpnMailbox: 'spn', Pipeline: 'pipeline' };
+const AREA_OF_MODULE: Readonly<Record<string, string>> = { BVBroadcast: 'consensus', MyBA: 'consensus', MyBARounds: 'consensus', Tumbler: 'consensus', TumblerLedger: 'consensus', EscapeHatch: 'spn', SpnMailbox: 'spn', Pipeline: 'pipeline' };
 
 const countByArea = (items: readonly { area: string; ok: boolean }[]): ModelCheckResult['byArea'] =>
   [...new Set(items.map((i) => i.area))].map((area) => ({

@@ -17,7 +17,7 @@ export const defineLockstepPart = (part: string, seed: number) => describe(`cons
       const res = simulate(s.options, (id) => lockstepNode({ validators, routing: s.routing, coin: coinOf(s.coin) }, id));
       expect(safetyViolation(res)).toBeUndefined();
       // Every schedule has at most f faulty validators; without loss the network is eventually fair.
-      if (!s.lossy) expect(livenessViolation(res, s.options.seqs, s.options.byzantine !== undefined, [...(s.options.crashes?.keys() ?? [])])).toBeUndefined();
+      if (!s.lossy) expect(livenessViolation(res, s.options.seqs, [...(s.options.crashes?.keys() ?? [])])).toBeUndefined();
       for (const id of res.honest) expect(res.nodes.get(id)!.maxBuffered).toBeLessThanOrEqual(64 * s.options.ids.length);
     }), { numRuns: RUNS, seed });
     console.log(((performance.now() - t0) / RUNS).toFixed(2), 'ms/run');

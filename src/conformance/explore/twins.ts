@@ -6,6 +6,8 @@ import { escapeHatchFromConstants } from '../../model/spn/escape-hatch.js';
 import { cfgInt, cfgIntSet, parseTlcConfig, type TlcConfig } from '../tla/cfg.js';
 import { parseExpectations } from '../tla/expected.js';
 import { explore, type Machine } from './explore.js';
+import { roundsFromConstants } from './myba-rounds.js';
+import { ledgerTwinFromConstants } from './tumbler-ledger.js';
 
 /**
  * A TS model state machine with a TLA+ twin: the machine is built from the constants of the twin's
@@ -19,6 +21,8 @@ export interface ExplorerTwin {
 }
 
 export const EXPLORER_TWINS: readonly ExplorerTwin[] = [
+  { area: 'consensus', module: 'MyBARounds', machine: (cfg) => roundsFromConstants(cfg.constants) as Result<Machine<unknown>> },
+  { area: 'consensus', module: 'TumblerLedger', machine: (cfg) => ledgerTwinFromConstants(cfg.constants) as Result<Machine<unknown>> },
   { area: 'spn', module: 'EscapeHatch', machine: (cfg) => escapeHatchFromConstants(cfg.constants) as Result<Machine<unknown>> },
   {
     area: 'consensus',

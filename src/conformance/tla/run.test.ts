@@ -64,7 +64,7 @@ describe('runTlaChecks on spec/tla', () => {
     const table = formatTlaReport(report);
     expect(table).toContain(`${N4F1}`);
     expect(table).toMatch(/matched, 0 failed -- OK/);
-  });
+  }, 600_000);
 
   it('reports a wrong expected distinct-state count as a mismatch', async () => {
     const root = await scratchRoot();

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Message, NodeConfig, NodeEvent, NodeOutput, Val } from '../../model/consensus/node.js';
+import type { Completion, Message, NodeConfig, NodeEvent, NodeOutput, Val } from '../../model/consensus/node.js';
 import type { Send, Routing } from '../../model/consensus/myba.js';
 import type { MainVote, QuorumCertificate } from '../../model/consensus/certificate.js';
 import { bytesToHex, keccak256 } from '../encoding/index.js';
@@ -88,7 +88,11 @@ export interface Engine {
   passStake: bigint;
   /** Per proposer index: the stake of PASS senders whose endorsed set lists it. */
   endorsingPassStake: bigint[];
-  /** PASS senders in arrival order with their endorsed sets (for the drop rule's scan order). */
+  /** PASS senders in arrival order with their endorsed sets (the completion certificate's order). */
+  passOrder: { from: Id; endorsed: readonly Id[] }[];
+  /** Completion certificates of the last completed sequence numbers, oldest first. */
+  completions: readonly Completion[];
+  readonly syncHistory: number;
   skipTimerExpired: boolean;
   buffered: { from: Id; msg: Message }[];
   bufferedPerSender: Int32Array;
@@ -119,6 +123,7 @@ const freshSeqState = (e: Engine, seq: number, lastTimestamp: bigint): void => {
   e.passFrom = new Uint8Array(n);
   e.passStake = 0n;
   e.endorsingPassStake = new Array<bigint>(n).fill(0n);
+  e.passOrder = [];
   e.skipTimerExpired = false;
   e.buffered = [];
   e.bufferedPerSender = new Int32Array(n);
@@ -132,7 +137,7 @@ export const createEngine = (config: NodeConfig, lastSeq = 0, lastTimestamp = 0n
   const e = {
     set, n: set.ids.length, me: config.me, meIdx: set.index[config.me] ?? -1, coin: config.coin, routing: config.routing,
     validPayload: config.validPayload, bufferLimit: config.bufferPerSender ?? 64, emptyAdvance: config.emptyAdvance ?? 5000n,
-    previousVals: new Map(), sends: [], outputs: [],
+    previousVals: new Map(), completions: [], syncHistory: config.syncHistory ?? 8, sends: [], outputs: [],
   } as unknown as Engine;
   freshSeqState(e, lastSeq + 1, lastTimestamp);
   return e;
@@ -393,6 +398,8 @@ const onMainVote = (e: Engine, inst: Inst, fx: Effect[], from: Id, m: Extract<Me
   }
   const r = cert.round + 1;
   inst.round = r;
+  // CONS-MYBA-NEXT-ROUND-FORWARD.1: forward a certificate received from another validator.
+  if (from !== e.me && inst.normal) send(e, 'all', m);
   switchPath(e, inst);
   sendBval(e, inst, fx, r, outcome.estimate, false, 'all');
   // Votes and BVALs of the new round that arrived early count now.
@@ -511,6 +518,7 @@ const onPass = (e: Engine, from: Id, endorsed: readonly Id[]): void => {
   const i = idx(e, from);
   if (e.passFrom[i] === 1) return;
   e.passFrom[i] = 1;
+  e.passOrder.push({ from, endorsed: from === e.me ? endorsed : [...new Set(endorsed)] });
   if (from === e.me) e.passedMe = true;
   const stake = e.set.stakes[i]!;
   e.passStake += stake;
@@ -530,21 +538,30 @@ const onPass = (e: Engine, from: Id, endorsed: readonly Id[]): void => {
 
 const checkComplete = (e: Engine): void => {
   if (e.passStake < e.set.thresholds.quorum || !nothingPending(e)) return;
-  const proposals: { proposer: Id; timestamp: bigint; txs: readonly string[]; voters: Id[] }[] = [];
+  const vals: Val[] = [];
+  const decisions: { proposer: Id; cert: MainVote }[] = [];
   for (let i = 0; i < e.n; i++) {
     const h = e.decided[i];
-    if (h === undefined || h === ZERO || e.dropped[i] === 1) continue;
+    if (h === undefined) continue;
     const p = e.set.ids[i]!;
-    const val = e.vals.get(p)!.get(h)!;
-    proposals.push({ proposer: p, timestamp: val.timestamp, txs: val.txs, voters: [...(e.instances.get(p)?.voters.get(h) ?? [])] });
+    const cert = e.instances.get(p)?.decided?.cert;
+    if (cert !== undefined) decisions.push({ proposer: p, cert });
+    if (h === ZERO || e.dropped[i] === 1) continue;
+    vals.push(e.vals.get(p)!.get(h)!);
   }
+  emitBlock(e, vals, { seq: e.seq, passes: e.passOrder, decisions, proposals: vals });
+};
+
+const emitBlock = (e: Engine, vals: readonly Val[], completion: Completion): void => {
+  const proposals = vals.map((val) => ({ proposer: val.proposer, timestamp: val.timestamp, txs: val.txs, voters: [...(e.instances.get(val.proposer)?.voters.get(val.hash) ?? [])] }));
   const ts = blockTimestamp({ last: e.lastTimestamp, timestamps: proposals.map((x) => x.timestamp), emptyAdvance: e.emptyAdvance });
   const timestamp = ts.ok ? ts.value : e.lastTimestamp + 1n;
   e.outputs.push({ kind: 'block', seq: e.seq, timestamp, proposals });
   const buffered = e.buffered;
-  const vals = e.vals;
+  const held = e.vals;
+  e.completions = [...e.completions, completion].slice(-e.syncHistory);
   freshSeqState(e, e.seq + 1, timestamp);
-  e.previousVals = vals;
+  e.previousVals = held;
   for (const b of buffered) handle(e, { kind: 'deliver', from: b.from, msg: b.msg });
 };
 
@@ -575,10 +592,15 @@ const onResponse = (e: Engine, val: Val): void => {
   checkComplete(e);
 };
 
+/** The proposal input; none after a vote in the own instance. @spec CONS-TUMB-VAL.1 CONS-TUMB-VAL-AFTER-VOTE.1 */
 const propose = (e: Engine, timestamp: bigint, txs: readonly string[]): void => {
   if (e.proposed || e.passedMe) return;
   e.proposed = true;
   const me = e.me;
+  // No proposal once this validator has voted in its own instance (its VAL carries BVAL(0, H)).
+  const mine = e.instances.get(me);
+  const r0 = mine?.rounds.get(0);
+  if (mine !== undefined && (mine.decided !== undefined || mine.round > 0 || (r0 !== undefined && (r0.own.length > 0 || r0.phase2 !== undefined)))) return;
   const val: Val = { seq: e.seq, proposer: me, timestamp, txs, hash: proposalHash(e.seq, me, timestamp, txs) };
   e.sends.push({ to: 'all', msg: { type: 'val', val } });
   e.vals.set(me, new Map([[val.hash, val]]));
@@ -605,7 +627,71 @@ const requestMissing = (e: Engine): void => {
   }
 };
 
-const seqOf = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.seq);
+const seqOf = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.type === 'sync' ? msg.completion.seq : msg.seq);
+
+/** The block a completion certificate fixes, or undefined when it is not valid (the model's `checkCompletion`). @spec CONS-SYNC-CHECK.1 */
+const checkCompletion = (e: Engine, c: Completion): { decisions: { proposer: Id; value: Value; round: number; fast: boolean }[]; vals: Val[] } | undefined => {
+  if (c.seq !== e.seq) return undefined;
+  const n = e.n;
+  const signed = new Uint8Array(n);
+  let passStake = 0n;
+  const notEndorsing = new Array<bigint>(n).fill(0n);
+  for (const p of c.passes) {
+    const i = idx(e, p.from);
+    if (i < 0 || signed[i] === 1) return undefined;
+    signed[i] = 1;
+    passStake += e.set.stakes[i]!;
+    const listed = new Uint8Array(n);
+    for (const q of p.endorsed) { const j = idx(e, q); if (j >= 0) listed[j] = 1; }
+    for (let j = 0; j < n; j++) if (listed[j] === 0) notEndorsing[j] = notEndorsing[j]! + e.set.stakes[i]!;
+  }
+  const q = e.set.thresholds.quorum;
+  if (passStake < q) return undefined;
+  const decided = new Array<{ proposer: Id; value: Value; round: number; fast: boolean } | undefined>(n).fill(undefined);
+  const order: number[] = [];
+  for (const d of c.decisions) {
+    const i = idx(e, d.proposer);
+    if (i < 0 || decided[i] !== undefined) return undefined;
+    const checked = checkMainVote(e.set, d.cert);
+    if (!checked.ok) return undefined;
+    const outcome = mainVoteOutcome(checked.value.values, checked.value.purePromise, e.coin(d.cert.round));
+    if (outcome.kind !== 'decide') return undefined;
+    decided[i] = { proposer: d.proposer, value: outcome.value, round: d.cert.round, fast: outcome.fast };
+    order.push(i);
+  }
+  const byIdx = new Array<Val | undefined>(n).fill(undefined);
+  for (const v of c.proposals) {
+    const i = idx(e, v.proposer);
+    if (i < 0 || byIdx[i] !== undefined) return undefined;
+    if (v.seq !== e.seq || v.hash !== proposalHash(v.seq, v.proposer, v.timestamp, v.txs)) return undefined;
+    if (decided[i]?.value !== v.hash) return undefined;
+    if (e.validPayload !== undefined && !e.validPayload(v)) return undefined;
+    byIdx[i] = v;
+  }
+  const vals: Val[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = decided[i];
+    if (d !== undefined && d.value !== ZERO) {
+      const v = byIdx[i];
+      if (v === undefined) return undefined;
+      vals.push(v);
+    } else if (d === undefined && notEndorsing[i]! < q) return undefined;
+  }
+  return { decisions: order.map((i) => decided[i]!), vals };
+};
+
+/** A valid completion certificate for the current sequence number: decide what it certifies, complete. @spec CONS-SYNC-ADOPT.1 */
+const onSync = (e: Engine, c: Completion): void => {
+  const checked = checkCompletion(e, c);
+  if (checked === undefined) return;
+  for (const d of checked.decisions) {
+    const i = idx(e, d.proposer);
+    if (e.decided[i] !== undefined) continue;
+    e.decided[i] = d.value;
+    e.outputs.push({ kind: 'decided', seq: e.seq, proposer: d.proposer, value: d.value, round: d.round, fast: d.fast });
+  }
+  emitBlock(e, checked.vals, c);
+};
 
 const handle = (e: Engine, event: NodeEvent): void => {
   if (event.kind === 'propose') { propose(e, event.timestamp, event.txs); return; }
@@ -614,7 +700,11 @@ const handle = (e: Engine, event: NodeEvent): void => {
       case 'skip': e.skipTimerExpired = true; checkCanSkip(e); return;
       case 'soft-pass': if (e.nonZeroDecided > 0) pass(e); return;
       case 'hard-pass': pass(e); return;
-      default: requestMissing(e); return;
+      default:
+        requestMissing(e);
+        // CONS-SYNC-REQUEST.1: a validator that has passed and is still here asks for the completion.
+        if (e.passedMe) e.sends.push({ to: 'all', msg: { type: 'sync-request', seq: e.seq } });
+        return;
     }
   }
   const { from, msg } = event;
@@ -622,6 +712,16 @@ const handle = (e: Engine, event: NodeEvent): void => {
   if (fi < 0) return;
   if ('proposer' in msg && idx(e, msg.proposer) < 0) return;
   const seq = seqOf(msg);
+  if (msg.type === 'sync-request') {
+    if (seq >= e.seq) return;
+    const completion = e.completions.find((c) => c.seq === seq);
+    if (completion !== undefined) e.sends.push({ to: from, msg: { type: 'sync', completion } });
+    return;
+  }
+  if (msg.type === 'sync') {
+    if (seq === e.seq) onSync(e, msg.completion);
+    return;
+  }
   if (msg.type === 'request') {
     const source = seq === e.seq ? e.vals : seq === e.seq - 1 ? e.previousVals : undefined;
     const val = source?.get(msg.proposer)?.get(msg.hash);

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Message, NodeEvent, NodeOutput, Timer, Val } from '../../model/consensus/node.js';
+import type { Completion, Message, NodeEvent, NodeOutput, Timer, Val } from '../../model/consensus/node.js';
 import type { Send } from '../../model/consensus/myba.js';
 import type { MainVote } from '../../model/consensus/certificate.js';
 import { proposalHash } from './engine.js';
@@ -25,8 +25,8 @@ export type Latency =
   | { readonly kind: 'uniform'; readonly min: number; readonly max: number }
   | { readonly kind: 'exponential'; readonly min: number; readonly mean: number };
 
-export type ByzantineStrategy = 'silent' | 'equivocate' | 'double-vote' | 'withhold' | 'invalid-certs' | 'replay' | 'spam';
-export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['silent', 'equivocate', 'double-vote', 'withhold', 'invalid-certs', 'replay', 'spam'];
+export type ByzantineStrategy = 'silent' | 'equivocate' | 'double-vote' | 'withhold' | 'invalid-certs' | 'replay' | 'spam' | 'forge-sync';
+export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['silent', 'equivocate', 'double-vote', 'withhold', 'invalid-certs', 'replay', 'spam', 'forge-sync'];
 
 export interface Partition { readonly start: number; readonly end: number; readonly side: readonly number[] }
 
@@ -129,7 +129,7 @@ export const txHash = (seq: number, node: number, k: number): string =>
 
 const sizeOf = (msg: Message): number => JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
 
-const seqOfMsg = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.seq);
+const seqOfMsg = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.type === 'sync' ? msg.completion.seq : msg.seq);
 
 /**
  * Runs the network until every honest validator that has not crashed has completed `seqs`
@@ -223,6 +223,15 @@ export const simulate = (options: SimOptions, makeNode: (id: number) => NodeRunn
         }
         if (m.type === 'pass') out.push({ to: 'all', msg: { ...m, endorsed: ids } });
       }
+      if (strategy === 'forge-sync' && m.type === 'sync') {
+        // Forged completion certificates instead of the real one, to the requester and to everyone.
+        out.pop();
+        for (const bad of forgedCompletions(m.completion, id)) for (const to of ids) out.push({ to, msg: { type: 'sync', completion: bad } });
+      }
+      if (strategy === 'forge-sync' && m.type === 'pass') {
+        // Forged completions of the sequence number it is passing, before anyone asked.
+        for (const bad of forgedFromNothing(m.seq, id)) out.push({ to: 'all', msg: { type: 'sync', completion: bad } });
+      }
       if (strategy === 'invalid-certs' && (m.type === 'mainvote' || m.type === 'prom' || m.type === 'aux')) {
         for (const bad of invalidVariants(m, ids)) out.push({ to: 'all', msg: bad });
       }
@@ -306,6 +315,44 @@ export const simulate = (options: SimOptions, makeNode: (id: number) => NodeRunn
   void seqOfMsg;
   return { nodes: traces, honest, proposals, time, events, messages, bytes, completed: done() };
 };
+
+/**
+ * Completion certificates a Byzantine validator can build from a real one without forging other
+ * validators' signatures: each changes the block it fixes and must be rejected.
+ */
+export const forgedCompletions = (c: Completion, id: number): Completion[] => {
+  const out: Completion[] = [];
+  const first = c.proposals[0];
+  if (first !== undefined) {
+    // A proposal with other transactions under the decided hash.
+    out.push({ ...c, proposals: [{ ...first, txs: [...first.txs, txHash(c.seq, id, 555)] }, ...c.proposals.slice(1)] });
+    // A proposal with other transactions and its recomputed hash (not the decided one).
+    const txs = [txHash(c.seq, id, 556)];
+    out.push({ ...c, proposals: [{ ...first, txs, hash: proposalHash(first.seq, first.proposer, first.timestamp, txs) }, ...c.proposals.slice(1)] });
+    // The proposal left out, its decision kept or dropped too.
+    out.push({ ...c, proposals: c.proposals.slice(1) });
+    out.push({ ...c, proposals: c.proposals.slice(1), decisions: c.decisions.filter((d) => d.proposer !== first.proposer) });
+  }
+  // Too few PASS signers, a PASS signer repeated, an excluded instance turned into an included one.
+  out.push({ ...c, passes: c.passes.slice(0, 1) });
+  if (c.passes.length > 0) out.push({ ...c, passes: [...c.passes.slice(0, 1), c.passes[0]!, c.passes[0]!] });
+  const zero = c.decisions.find((d) => !c.proposals.some((v) => v.proposer === d.proposer));
+  if (zero !== undefined) {
+    const fake: Val = { seq: c.seq, proposer: zero.proposer, timestamp: 1n, txs: [], hash: proposalHash(c.seq, zero.proposer, 1n, []) };
+    out.push({ ...c, proposals: [...c.proposals, fake].sort((a, b) => a.proposer - b.proposer) });
+  }
+  // A decision certificate of the other value that does not verify.
+  const d0 = c.decisions[0];
+  if (d0 !== undefined) {
+    for (const bad of invalidVariants({ type: 'mainvote', seq: c.seq, proposer: d0.proposer, cert: d0.cert }, c.passes.map((p) => p.from))) {
+      if (bad.type === 'mainvote') out.push({ ...c, decisions: [{ proposer: d0.proposer, cert: bad.cert }, ...c.decisions.slice(1)] });
+    }
+  }
+  return out;
+};
+
+/** A completion with no certificate at all: everything dropped, on the forger's own PASS alone. */
+const forgedFromNothing = (seq: number, id: number): Completion[] => [{ seq, passes: [{ from: id, endorsed: [] }], decisions: [], proposals: [] }];
 
 /** Certificates and votes that the validity rules must reject. */
 const invalidVariants = (m: Extract<Message, { type: 'mainvote' | 'prom' | 'aux' }>, ids: readonly number[]): Message[] => {

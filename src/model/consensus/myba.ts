@@ -312,7 +312,7 @@ const decide = (w: BaWork, value: Value, round: number, fast: boolean, cert: Mai
  * A main-vote certificate: the fast path, the coin rule, the move to the next round, and decisions
  * on old-round certificates.
  *
- * @spec CONS-MYBA-FAST.1 CONS-MYBA-COIN.1 CONS-MYBA-NEXT-ROUND.1 CONS-MYBA-OLD-CERT.1 CONS-MYBA-DECIDE-ONCE.1
+ * @spec CONS-MYBA-FAST.1 CONS-MYBA-COIN.1 CONS-MYBA-NEXT-ROUND.1 CONS-MYBA-NEXT-ROUND-FORWARD.1 CONS-MYBA-OLD-CERT.1 CONS-MYBA-DECIDE-ONCE.1
  */
 export const onMainVote = (w: BaWork, from: ValidatorId, m: Extract<BaMessage, { type: 'mainvote' }>): void => {
   const inst = w.inst;
@@ -346,6 +346,10 @@ export const onMainVote = (w: BaWork, from: ValidatorId, m: Extract<BaMessage, {
     return;
   }
   inst.round = cert.round + 1;
+  // A certificate received from another validator is forwarded (CONS-MYBA-NEXT-ROUND-FORWARD.1):
+  // validators still in this round may lack the votes it aggregates. Leaving the optimistic path
+  // below re-broadcasts it anyway.
+  if (from !== w.config.me && inst.normalPath) send(w, 'all', m);
   switchToNormalPath(w);
   sendBval(w, inst.round, outcome.estimate, false, 'all');
   // Votes and BVALs of the new round that arrived early count now: a value already made valid by

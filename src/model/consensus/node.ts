@@ -7,7 +7,8 @@
  * @module
  */
 import { keccak256, utf8, bytesToHex } from '../encoding/index.js';
-import { type MainVote, type Value, ZERO } from './certificate.js';
+import { type MainVote, type Value, ZERO, checkMainVote, mainVoteOutcome } from './certificate.js';
+import { type Result, ok, fail } from '../encoding/result.js';
 import { type BaMessage, type BaWork, type InstanceState, type MybaConfig, type Routing, type Send, cloneInstance, endorse, newInstance, onBval, onMainVote, onPhase2, zeroVote } from './myba.js';
 import { type TxHash } from './ledger.js';
 import { blockTimestamp, DEFAULT_EMPTY_ADVANCE_MS } from './timestamp.js';
@@ -21,12 +22,34 @@ export interface Val {
   readonly hash: Value;
 }
 
+/** A PASS message as evidence: its signer and endorsed set. */
+export interface SignedPass {
+  readonly from: ValidatorId;
+  readonly endorsed: readonly ValidatorId[];
+}
+
+/**
+ * The completion certificate of a sequence number: the PASS messages the completer received, the
+ * decision certificate of every instance it decided (ascending proposer) and the proposals of its
+ * block (ascending proposer).
+ *
+ * @spec CONS-SYNC-EVIDENCE.1
+ */
+export interface Completion {
+  readonly seq: number;
+  readonly passes: readonly SignedPass[];
+  readonly decisions: readonly { readonly proposer: ValidatorId; readonly cert: MainVote }[];
+  readonly proposals: readonly Val[];
+}
+
 export type TumblerMessage =
   | { readonly type: 'val'; readonly val: Val }
   | { readonly type: 'skip'; readonly seq: number }
   | { readonly type: 'pass'; readonly seq: number; readonly endorsed: readonly ValidatorId[] }
   | { readonly type: 'request'; readonly seq: number; readonly proposer: ValidatorId; readonly hash: Value }
-  | { readonly type: 'response'; readonly val: Val };
+  | { readonly type: 'response'; readonly val: Val }
+  | { readonly type: 'sync-request'; readonly seq: number }
+  | { readonly type: 'sync'; readonly completion: Completion };
 
 export type Message = BaMessage | TumblerMessage;
 
@@ -58,6 +81,8 @@ export interface NodeConfig {
   /** Buffered messages for the next sequence number, per sender (CONS-TUMB-SEQ.1). */
   readonly bufferPerSender?: number;
   readonly emptyAdvance?: bigint;
+  /** Completion certificates kept to answer SYNC-REQUEST (CONS-SYNC-ANSWER.1). */
+  readonly syncHistory?: number;
 }
 
 export interface NodeState {
@@ -80,13 +105,15 @@ export interface NodeState {
   buffered: { from: ValidatorId; msg: Message }[];
   /** Proposals of the previous sequence number, kept to answer requests. */
   previousVals: Map<ValidatorId, Map<Value, Val>>;
+  /** Completion certificates of the last completed sequence numbers, oldest first. */
+  completions: readonly Completion[];
 }
 
 /** The state of a validator that has completed `lastSeq` with block timestamp `lastTimestamp`. */
 export const initialNodeState = (lastSeq = 0, lastTimestamp = 0n): NodeState => ({
   seq: lastSeq + 1, lastTimestamp, instances: new Map(), vals: new Map(), tracked: new Set(), proposed: false,
   endorsed: new Set(), skipped: new Set(), passes: new Map(), zeroVoted: new Set(), dropped: new Set(),
-  decided: new Map(), skipTimerExpired: false, buffered: [], previousVals: new Map(),
+  decided: new Map(), skipTimerExpired: false, buffered: [], previousVals: new Map(), completions: [],
 });
 
 /**
@@ -243,10 +270,19 @@ const checkComplete = (w: Work): void => {
   if (pendingProposers(w.config, w.s).length > 0) return;
   const s = w.s;
   const included = [...s.decided].filter(([p, v]) => v !== ZERO && !s.dropped.has(p)).sort((a, b) => a[0] - b[0]);
-  const proposals = included.map(([p, h]) => {
-    const val = s.vals.get(p)!.get(h)!;
-    return { proposer: p, timestamp: val.timestamp, txs: val.txs, voters: [...(s.instances.get(p)?.voters.get(h) ?? [])] };
+  const vals = included.map(([p, h]) => s.vals.get(p)!.get(h)!);
+  const decisions = proposers(w).flatMap((p) => {
+    const cert = s.decided.has(p) ? s.instances.get(p)?.decided?.cert : undefined;
+    return cert === undefined ? [] : [{ proposer: p, cert }];
   });
+  const passes = [...s.passes].map(([from, endorsed]) => ({ from, endorsed }));
+  emitBlock(w, vals, { seq: s.seq, passes, decisions, proposals: vals });
+};
+
+/** Emits the block of the current sequence number with these proposals, then moves on. */
+const emitBlock = (w: Work, vals: readonly Val[], completion: Completion): void => {
+  const s = w.s;
+  const proposals = vals.map((val) => ({ proposer: val.proposer, timestamp: val.timestamp, txs: val.txs, voters: [...(s.instances.get(val.proposer)?.voters.get(val.hash) ?? [])] }));
   const ts = blockTimestamp({ last: s.lastTimestamp, timestamps: proposals.map((q) => q.timestamp), emptyAdvance: w.config.emptyAdvance ?? DEFAULT_EMPTY_ADVANCE_MS });
   // Timestamps come from accepted VALs, which are u64 by construction; the fallback keeps the model total.
   const timestamp = ts.ok ? ts.value : s.lastTimestamp + 1n;
@@ -254,12 +290,89 @@ const checkComplete = (w: Work): void => {
   const buffered = s.buffered;
   const next = initialNodeState(s.seq, timestamp);
   next.previousVals = s.vals;
+  next.completions = [...s.completions, completion].slice(-(w.config.syncHistory ?? 8));
   Object.assign(s, next);
   w.owned.clear();
   for (const b of buffered) handle(w, { kind: 'deliver', from: b.from, msg: b.msg });
 };
 
-const seqOf = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.seq);
+const seqOf = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.type === 'sync' ? msg.completion.seq : msg.seq);
+
+/** What a checked completion certificate fixes: the decision of each instance it certifies and the block's proposals. */
+export interface CheckedCompletion {
+  readonly decisions: readonly { readonly proposer: ValidatorId; readonly value: Value; readonly round: number; readonly fast: boolean }[];
+  readonly proposals: readonly Val[];
+}
+
+/**
+ * A completion certificate for sequence number `seq` is valid when its PASS signers are distinct
+ * validators holding `quorum` stake; every decision certificate is valid, decides by itself (fast
+ * path or coin) and names a distinct validator; every proposal is the one its proposer's instance
+ * decided, with a correct hash, valid; and every validator is accounted for: decided a hash (its
+ * proposal present), decided ZERO, or dropped by the PASS signers (those not endorsing it hold
+ * `quorum`). A correct validator that completes `seq` emits exactly the block it fixes.
+ *
+ * @spec CONS-SYNC-EVIDENCE.1 CONS-SYNC-CHECK.1
+ */
+export const checkCompletion = (config: NodeConfig, seq: number, c: Completion): Result<CheckedCompletion> => {
+  const set = config.validators;
+  if (c.seq !== seq) return fail('Consensus.Sync.WRONG_SEQ', `the completion is for sequence number ${c.seq}, not ${seq}`);
+  const signers = new Set<ValidatorId>();
+  for (const [i, p] of c.passes.entries()) {
+    if (!set.stakeOf.has(p.from)) return fail('Consensus.Sync.UNKNOWN_SIGNER', `passes[${i}]: ${p.from} is not a validator`);
+    if (signers.has(p.from)) return fail('Consensus.Sync.DUPLICATE_SIGNER', `passes[${i}]: ${p.from} signs twice`);
+    signers.add(p.from);
+  }
+  if (!reachesQuorum(set, signers)) return fail('Consensus.Sync.NO_QUORUM', `the PASS signers hold ${stakeOfSet(set, signers)}, quorum is ${set.thresholds.quorum}`);
+  const decided = new Map<ValidatorId, CheckedCompletion['decisions'][number]>();
+  for (const [i, d] of c.decisions.entries()) {
+    if (!set.stakeOf.has(d.proposer)) return fail('Consensus.Sync.UNKNOWN_PROPOSER', `decisions[${i}]: ${d.proposer} is not a validator`);
+    if (decided.has(d.proposer)) return fail('Consensus.Sync.DUPLICATE_DECISION', `decisions[${i}]: a second certificate for ${d.proposer}`);
+    const checked = checkMainVote(set, d.cert);
+    if (!checked.ok) return fail('Consensus.Sync.BAD_CERTIFICATE', `decisions[${i}]: ${checked.error.message}`);
+    const outcome = mainVoteOutcome(checked.value.values, checked.value.purePromise, config.coin(d.cert.round));
+    if (outcome.kind !== 'decide') return fail('Consensus.Sync.NOT_DECIDING', `decisions[${i}]: the certificate of round ${d.cert.round} decides nothing`);
+    decided.set(d.proposer, { proposer: d.proposer, value: outcome.value, round: d.cert.round, fast: outcome.fast });
+  }
+  const byProposer = new Map<ValidatorId, Val>();
+  for (const [i, v] of c.proposals.entries()) {
+    if (byProposer.has(v.proposer)) return fail('Consensus.Sync.DUPLICATE_PROPOSAL', `proposals[${i}]: a second proposal of ${v.proposer}`);
+    if (v.seq !== seq || v.hash !== proposalHash(v.seq, v.proposer, v.timestamp, v.txs)) return fail('Consensus.Sync.BAD_PROPOSAL', `proposals[${i}]: the hash does not match the contents`);
+    if (decided.get(v.proposer)?.value !== v.hash) return fail('Consensus.Sync.UNDECIDED_PROPOSAL', `proposals[${i}]: ${v.proposer}'s instance is not certified to decide this hash`);
+    if (config.validPayload !== undefined && !config.validPayload(v)) return fail('Consensus.Sync.INVALID_PAYLOAD', `proposals[${i}]: the payload is not valid`);
+    byProposer.set(v.proposer, v);
+  }
+  const proposals: Val[] = [];
+  for (const { id: p } of set.validators) {
+    const d = decided.get(p);
+    if (d !== undefined && d.value !== ZERO) {
+      const v = byProposer.get(p);
+      if (v === undefined) return fail('Consensus.Sync.MISSING_PROPOSAL', `${p}'s instance decided a hash whose proposal is missing`);
+      proposals.push(v);
+    } else if (d === undefined) {
+      const notEndorsing = c.passes.filter((x) => !x.endorsed.includes(p)).map((x) => x.from);
+      if (!reachesQuorum(set, notEndorsing)) return fail('Consensus.Sync.UNDETERMINED', `${p}'s instance is neither decided nor dropped`);
+    }
+  }
+  return ok({ decisions: [...decided.values()], proposals });
+};
+
+/**
+ * A completion certificate for the current sequence number: when valid, the validator decides the
+ * instances it certifies and has not decided, and completes with the certified block.
+ *
+ * @spec CONS-SYNC-ADOPT.1
+ */
+const onSync = (w: Work, c: Completion): void => {
+  const checked = checkCompletion(w.config, w.s.seq, c);
+  if (!checked.ok) return;
+  for (const d of checked.value.decisions) {
+    if (w.s.decided.has(d.proposer)) continue;
+    w.s.decided.set(d.proposer, d.value);
+    w.outputs.push({ kind: 'decided', seq: w.s.seq, proposer: d.proposer, value: d.value, round: d.round, fast: d.fast });
+  }
+  emitBlock(w, checked.value.proposals, c);
+};
 
 /**
  * A VAL: from its proposer, for a validator, with a correct hash, valid, and the first from that
@@ -298,11 +411,21 @@ const onResponse = (w: Work, val: Val): void => {
   checkComplete(w);
 };
 
-/** @spec CONS-TUMB-VAL.1 */
+/**
+ * A validator that has already voted in its own instance (a round-0 BVAL, such as ZERO after
+ * messages that arrived before its proposal input, a phase-2 vote, or a later round) does not
+ * propose: its VAL carries its BVAL(0, H), which would be a second round-0 value after the first
+ * (CONS-MYBA-ENDORSE.1) or a BVAL after its PROM (CONS-MYBA-PHASE2-STOP.1).
+ *
+ * @spec CONS-TUMB-VAL.1 CONS-TUMB-VAL-AFTER-VOTE.1 CONS-MYBA-ENDORSE.1 CONS-MYBA-PHASE2-STOP.1
+ */
 const propose = (w: Work, timestamp: bigint, txs: readonly TxHash[]): void => {
   if (w.s.proposed || passed(w)) return;
   w.s.proposed = true;
   const me = w.config.me;
+  const mine = w.s.instances.get(me);
+  const r0 = mine?.rounds.get(0);
+  if (mine !== undefined && (mine.decided !== undefined || mine.round > 0 || (r0 !== undefined && (r0.own.length > 0 || r0.phase2 !== undefined)))) return;
   const val: Val = { seq: w.s.seq, proposer: me, timestamp, txs, hash: proposalHash(w.s.seq, me, timestamp, txs) };
   w.sends.push({ to: 'all', msg: { type: 'val', val } });
   w.s.vals.set(me, new Map([[val.hash, val]]));
@@ -326,6 +449,23 @@ const requestMissing = (w: Work): void => {
   }
 };
 
+/**
+ * On the request timer, a validator that has passed its current sequence number asks every
+ * validator for that sequence number's completion certificate.
+ *
+ * @spec CONS-SYNC-REQUEST.1
+ */
+const syncRequest = (w: Work): void => {
+  if (passed(w)) w.sends.push({ to: 'all', msg: { type: 'sync-request', seq: w.s.seq } });
+};
+
+/** A SYNC-REQUEST for a sequence number this validator completed and still keeps is answered. @spec CONS-SYNC-ANSWER.1 */
+const answerSync = (w: Work, from: ValidatorId, seq: number): void => {
+  if (seq >= w.s.seq) return;
+  const completion = w.s.completions.find((c) => c.seq === seq);
+  if (completion !== undefined) w.sends.push({ to: from, msg: { type: 'sync', completion } });
+};
+
 const handle = (w: Work, event: NodeEvent): void => {
   const s = w.s;
   if (event.kind === 'propose') return propose(w, event.timestamp, event.txs);
@@ -336,7 +476,10 @@ const handle = (w: Work, event: NodeEvent): void => {
     } else if (event.timer === 'soft-pass') {
       if ([...s.decided.values()].some((v) => v !== ZERO)) pass(w);
     } else if (event.timer === 'hard-pass') pass(w);
-    else requestMissing(w);
+    else {
+      requestMissing(w);
+      syncRequest(w);
+    }
     return;
   }
   const { from, msg } = event;
@@ -345,6 +488,11 @@ const handle = (w: Work, event: NodeEvent): void => {
   // that buffered messages replayed on completion are filtered too).
   if ('proposer' in msg && !w.config.validators.stakeOf.has(msg.proposer)) return;
   const seq = seqOf(msg);
+  if (msg.type === 'sync-request') return answerSync(w, from, msg.seq);
+  if (msg.type === 'sync') {
+    if (seq === s.seq) onSync(w, msg.completion);
+    return;
+  }
   if (msg.type === 'request') {
     const source = seq === s.seq ? s.vals : seq === s.seq - 1 ? s.previousVals : undefined;
     const val = source?.get(msg.proposer)?.get(msg.hash);
