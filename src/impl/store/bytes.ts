@@ -33,7 +33,23 @@ export class ByteWriter {
     this.length += 8;
     return this;
   }
-  bytes(b: Uint8Array): this { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
+  /** A non-negative safe integer as LEB128: 7 bits a byte, low bits first, high bit set on all but the last. */
+  varint(x: number): this {
+    this.room(8);
+    let v = x;
+    while (v >= 0x80) { this.buf[this.length++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+    this.buf[this.length++] = v;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.room(b.length);
+    // Most fields are 32 bytes or less, where a loop beats TypedArray.set.
+    if (b.length <= 64) { const buf = this.buf; const at = this.length; for (let k = 0; k < b.length; k++) buf[at + k] = b[k]!; } else this.buf.set(b, this.length);
+    this.length += b.length;
+    return this;
+  }
+  /** Makes room for `n` more bytes and returns the buffer, for callers that write many fields in place and then set `length`. */
+  reserve(n: number): Uint8Array { this.room(n); return this.buf; }
   /** Overwrites a u32 written earlier (frame lengths and checksums). */
   patchU32(at: number, x: number): void { this.view.setUint32(at, x >>> 0); }
   result(): Uint8Array { return this.buf.slice(0, this.length); }
@@ -59,6 +75,23 @@ export class ByteReader {
     if (hi >= 2 ** 21) throw new DecodeError(`${this.what}: ${field} at byte ${this.at} exceeds 2^53`);
     this.at += 8;
     return hi * 2 ** 32 + lo;
+  }
+  /** A LEB128 integer (see ByteWriter.varint): at most 8 bytes, below 2^53, no redundant high zero byte. */
+  varint(field: string): number {
+    let x = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      this.need(1, field);
+      const b = this.buf[this.at++]!;
+      x += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (b === 0 && i > 0) throw new DecodeError(`${this.what}: ${field} at byte ${this.at - i - 1} has a redundant zero byte`);
+        if (x > Number.MAX_SAFE_INTEGER) throw new DecodeError(`${this.what}: ${field} at byte ${this.at - i - 1} exceeds 2^53`);
+        return x;
+      }
+      scale *= 0x80;
+    }
+    throw new DecodeError(`${this.what}: ${field} at byte ${this.at - 8} is longer than 8 bytes`);
   }
   bytes(n: number, field: string): Uint8Array { this.need(n, field); const b = this.buf.slice(this.at, this.at + n); this.at += n; return b; }
   rest(): Uint8Array { const b = this.buf.slice(this.at); this.at = this.buf.length; return b; }

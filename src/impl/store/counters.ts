@@ -14,9 +14,11 @@ export interface Counters {
   fsyncs: number;
   baseWrites: number;
   deltaWrites: number;
+  /** Checkpoints written (each writes the pages changed since the one before). */
+  checkpoints: number;
 }
 
 export const zeroCounters = (): Counters => ({
   pageLoads: 0, pageCacheHits: 0, fileReads: 0, indexBlockReads: 0, indexCacheHits: 0, valueReads: 0,
-  bytesRead: 0, bytesWritten: 0, fsyncs: 0, baseWrites: 0, deltaWrites: 0,
+  bytesRead: 0, bytesWritten: 0, fsyncs: 0, baseWrites: 0, deltaWrites: 0, checkpoints: 0,
 });

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as model from '../../model/store/index.js';
 import { type PharosStore, type StoreOptions, openStore, verifyProofBytes } from './index.js';
-import { decodePageRecord, emptyPage, encodePageRecord, replay } from './page.js';
-import { DecodeError, scanFrames } from './bytes.js';
+import { type PageRecord, applyRecord, decodePageRecord, emptyPage, encodePageRecord, replay, settle } from './page.js';
+import { ByteReader, ByteWriter, DecodeError, scanFrames } from './bytes.js';
+import { decodeValueRecord } from './engine.js';
 
 const dirs: string[] = [];
 const freshDir = (): string => {
@@ -16,8 +17,8 @@ const freshDir = (): string => {
 };
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-/** Tiny limits so a few dozen commits seal segments, roll value files, write bases and evict pages. */
-const SMALL: StoreOptions = { tDelta: 3, tBase: 6, segmentBytes: 1500, valueFileBytes: 800, pageCacheSize: 6, indexBlockCacheSize: 2 };
+/** Tiny limits so a few dozen commits checkpoint, seal segments, roll value files, write bases and deltas and evict pages. */
+const SMALL: StoreOptions = { tCheckpoint: 3, tDelta: 2, tBase: 40, tSmall: 1, segmentBytes: 1500, valueFileBytes: 800, pageCacheSize: 6, indexBlockCacheSize: 2 };
 
 const open = (dir: string, options: StoreOptions = SMALL): PharosStore => {
   const r = openStore(dir, options);
@@ -35,17 +36,18 @@ const opArb: fc.Arbitrary<model.Op> = fc.oneof(
 type Action =
   | { readonly t: 'commit'; readonly ops: readonly model.Op[] }
   | { readonly t: 'reopen' }
+  | { readonly t: 'crash' }
   | { readonly t: 'get' | 'prove'; readonly at: number; readonly key: Uint8Array }
   | { readonly t: 'prune'; readonly at: number };
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.array(opArb, { maxLength: 14 }).map((ops): Action => ({ t: 'commit', ops })) },
-  { weight: 1, arbitrary: fc.constant<Action>({ t: 'reopen' }) },
+  { weight: 1, arbitrary: fc.constantFrom<Action>({ t: 'reopen' }, { t: 'crash' }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constantFrom('get' as const, 'prove' as const), at: fc.nat(), key: keyArb }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('prune' as const), at: fc.nat() }) },
 );
 
 describe('engine against the model', () => {
-  it('STORE-ROOT.1 STORE-HISTORY.1 STORE-PRUNE.1 STORE-PROOF-BUILD.1 STORE-RECOVERY.1: random commits, reopens, reads, proofs and prunes agree with the model', () => {
+  it('STORE-ROOT.1 STORE-HISTORY.1 STORE-PRUNE.1 STORE-PROOF-BUILD.1 STORE-RECOVERY.1 STORE-CHECKPOINT.1: random commits, reopens, reads, proofs and prunes agree with the model', () => {
     fc.assert(fc.property(fc.array(actionArb, { minLength: 1, maxLength: 30 }), (actions) => {
       const dir = freshDir();
       let store = open(dir);
@@ -60,11 +62,13 @@ describe('engine against the model', () => {
             m = mr.value.store;
             expect(r.value.version).toBe(mr.value.version);
             expect(hex(r.value.root)).toBe(hex(mr.value.root));
-          } else if (a.t === 'reopen') {
-            store.close();
+          } else if (a.t === 'reopen' || a.t === 'crash') {
+            // A crash leaves the files as they are after the last returned commit: no checkpoint.
+            store.close({ checkpoint: a.t === 'reopen' });
             store = open(dir);
             expect(store.latestVersion).toBe(model.latestVersion(m));
             expect(store.recovery.discarded).toEqual([]);
+            if (a.t === 'reopen') expect(store.recovery.replayedVersions).toBe(0);
           } else if (a.t === 'get') {
             expect(store.get(pick(a.at), a.key)).toEqual(model.getAt(m, pick(a.at), a.key));
           } else if (a.t === 'prove') {
@@ -129,35 +133,71 @@ describe('engine against the model', () => {
     store.close();
   });
 
-  it('STORE-PAGE-POLICY.1 STORE-PAGE-LOAD.1: a page at any version is at most a base plus one delta', () => {
+  it('STORE-PAGE-POLICY.2 STORE-PAGE-LOAD.2 STORE-CHECKPOINT.1: records are written at checkpoints, and a page load reads at most a base and T_d deltas', () => {
     const dir = freshDir();
-    let store = open(dir, { tDelta: 64, tBase: 256 });
+    const options: StoreOptions = { tCheckpoint: 4, tDelta: 2, tBase: 10_000, tSmall: 0 };
+    let store = open(dir, options);
     for (let v = 1; v <= 40; v++) {
       const r = store.commit(Array.from({ length: 30 }, (_, i) => ({ op: 'put' as const, key: Uint8Array.of((v * 31 + i * 7) % 251, i), value: Uint8Array.of(v) })));
       if (!r.ok) throw new Error(r.error.message);
+      // Nothing is written to the page store between checkpoints.
+      expect(store.counters.checkpoints).toBe(Math.floor(v / 4));
     }
     expect(store.counters.deltaWrites).toBeGreaterThan(0);
     expect(store.counters.baseWrites).toBeGreaterThan(0);
     store.close();
-    store = open(dir, { tDelta: 64, tBase: 256 });
-    const before = store.counters.pageLoads;
-    // Each cold page costs one or two record reads, so one get costs at most twice the pages on its path.
-    for (let k = 0; k < 50; k++) {
-      const start = store.counters.pageLoads;
-      expect(store.get(40, Uint8Array.of(k, 3)).ok).toBe(true);
-      expect(store.counters.pageLoads - start).toBeLessThanOrEqual(2 * 3);
+    store = open(dir, options);
+    expect(store.recovery.replayedVersions).toBe(0);
+    // Each cold page costs at most 1 + T_d record reads; a path has at most 3 pages here.
+    for (let v = 1; v <= 40; v += 3) {
+      for (let k = 0; k < 20; k++) {
+        const start = store.counters.pageLoads;
+        expect(store.get(v, Uint8Array.of(k, 3)).ok).toBe(true);
+        expect(store.counters.pageLoads - start).toBeLessThanOrEqual(3 * 3);
+      }
     }
-    expect(store.counters.pageLoads).toBeGreaterThan(before);
+    expect(store.counters.pageLoads).toBeGreaterThan(0);
+    store.close();
+  });
+
+  it('STORE-RECOVERY.1 STORE-RECOVERY-REPLAY.1 STORE-CHECKPOINT.1: a store left without a checkpoint replays its last versions from the value log', () => {
+    const dir = freshDir();
+    let store = open(dir, { tCheckpoint: 5 });
+    let m = model.emptyStore;
+    for (let v = 1; v <= 13; v++) {
+      const ops: model.Op[] = Array.from({ length: 9 }, (_, i) => (i === 8 ? { op: 'delete', key: Uint8Array.of((v * 3) % 40) } : { op: 'put', key: Uint8Array.of((v * 11 + i) % 40), value: Uint8Array.of(v, i) }));
+      const r = store.commit(ops);
+      const mr = model.commit(m, ops);
+      if (!r.ok || !mr.ok) throw new Error('commit failed');
+      m = mr.value.store;
+    }
+    store.close({ checkpoint: false });
+    store = open(dir, { tCheckpoint: 5 });
+    expect(store.recovery.checkpoint).toBe(10);
+    expect(store.recovery.replayedVersions).toBe(3);
+    for (let v = 0; v <= 13; v++) for (let k = 0; k < 40; k++) expect(store.get(v, Uint8Array.of(k))).toEqual(model.getAt(m, v, Uint8Array.of(k)));
     store.close();
   });
 });
 
 describe('on-disk formats are decoders of untrusted bytes', () => {
-  it('STORE-DISK-FRAME.1: frame scanning and page decoding never throw anything but a decode error', () => {
+  it('STORE-PAGE-DELTA.2: LEB128 integers round-trip up to 2^53 - 1 and refuse redundant or overlong encodings', () => {
+    fc.assert(fc.property(fc.oneof(fc.nat(), fc.maxSafeNat()), (x) => {
+      const bytes = new ByteWriter().varint(x).result();
+      const r = new ByteReader(bytes, 'test');
+      expect(r.varint('x')).toBe(x);
+      r.end();
+    }), { numRuns: 500 });
+    expect(() => new ByteReader(Uint8Array.of(0x80, 0x00), 'test').varint('x')).toThrow(DecodeError);
+    expect(() => new ByteReader(new Uint8Array(9).fill(0xff), 'test').varint('x')).toThrow(DecodeError);
+  });
+
+  it('STORE-DISK-FRAME.1 STORE-VDLS-RECORD.2: frame scanning, page and value record decoding never throw anything but a decode error', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       const s = scanFrames(bytes);
       expect(s.goodEnd).toBeLessThanOrEqual(bytes.length);
       try { decodePageRecord(bytes, 'fuzz'); } catch (e) { expect(e).toBeInstanceOf(DecodeError); }
+      try { decodeValueRecord(bytes, 'fuzz'); } catch (e) { expect(e).toBeInstanceOf(DecodeError); }
     }), { numRuns: 3000 });
   });
 
@@ -176,7 +216,7 @@ describe('on-disk formats are decoders of untrusted bytes', () => {
     return { dir, m };
   };
 
-  it('STORE-RECOVERY-CORRUPT.1 STORE-RECOVERY-TORN.1 STORE-VDLS-RECORD.1: damaged files are refused or reported, never read as wrong data', () => {
+  it('STORE-RECOVERY-CORRUPT.1 STORE-RECOVERY-TORN.1 STORE-VDLS-RECORD.2: damaged files are refused or reported, never read as wrong data', () => {
     const { dir, m } = buildStore();
     const pristine = new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
     const files = [...pristine.keys()].sort();
@@ -239,27 +279,36 @@ describe('pages, segments and reclamation', () => {
     return m;
   };
 
-  it('STORE-DMM-SLOT.1 STORE-PAGE-LAYOUT.1 STORE-PAGE-KEY.1 STORE-PAGE-BASE.1 STORE-PAGE-DELTA.1: page records round-trip, and base plus delta replays to the page', () => {
+  it('STORE-DMM-SLOT.1 STORE-PAGE-LAYOUT.1 STORE-PAGE-KEY.2 STORE-PAGE-BASE.2 STORE-PAGE-DELTA.2: page records round-trip, and base plus delta replays to the page at every version', () => {
     const leaf = { k: 1 as const, version: 3, path: new Uint8Array(32).fill(0x12), valueHash: new Uint8Array(32).fill(9), file: 1, offset: 40, length: 30 };
     const node = { k: 2 as const, version: 5, hash: new Uint8Array(32).fill(7) };
     // Page "12": top child 3 holds an index node whose child 4 is a leaf with path 1234... (slot 16 + 3 * 16 + 4).
     const leafUnder = { ...leaf, path: Uint8Array.from([0x12, 0x34, ...new Uint8Array(30)]) };
-    const base = { type: 0, version: 5, tid: 0, pid: '12', baseVersion: 5, updates: 0, items: [[3, node], [16 + 3 * 16 + 4, leafUnder]] as [number, typeof node | typeof leaf][] };
-    const decoded = decodePageRecord(encodePageRecord(base), 'test');
+    const node6 = { ...node, version: 6 };
+    const leaf6 = { ...leafUnder, version: 6, offset: 90 };
+    // A base at checkpoint 6: before the window, slot 3 holds a node (version 2) over a leaf (version 2); version 5 and 6 change them.
+    const base: PageRecord = { type: 0, version: 6, tid: 0, pid: '12', prev: 0, updates: 0, start: [[3, { ...node, version: 2 }], [16 + 3 * 16 + 4, { ...leafUnder, version: 2 }]], items: [[5, 3, node], [5, 16 + 3 * 16 + 4, { ...leafUnder, version: 5 }], [6, 3, node6], [6, 16 + 3 * 16 + 4, leaf6]] };
+    const decoded = decodePageRecord(encodePageRecord(base).result(), 'test');
     expect(decoded).toEqual(base);
-    const delta = { type: 1, version: 8, tid: 0, pid: '12', baseVersion: 5, updates: 2, items: [[3, null], [16 + 3 * 16 + 4, null]] as [number, null][] };
-    expect(decodePageRecord(encodePageRecord(delta), 'test')).toEqual(delta);
-    const page = emptyPage('12');
-    replay(page, base.items, 'base');
-    expect(page.nodes[4]?.[4]).toEqual(leafUnder);
-    replay(page, delta.items, 'delta');
-    expect(page.nodes[0]![3]).toBeNull();
-    expect(page.nodes[4]).toBeNull();
+    const delta: PageRecord = { type: 1, version: 9, tid: 0, pid: '12', prev: 6, updates: 2 + 16, start: [], items: [[8, 3, null], ...Array.from({ length: 16 }, (_, i) => [8, 16 + 3 * 16 + i, null] as const)] };
+    expect(decodePageRecord(encodePageRecord(delta).result(), 'test')).toEqual(delta);
+    const at = (records: PageRecord[], v: number): ReturnType<typeof emptyPage> => {
+      const page = emptyPage('12');
+      for (const r of records) applyRecord(page, r, v);
+      settle(page, 'test');
+      return page;
+    };
+    expect(at([base], 5).nodes[4]?.[4]).toEqual({ ...leafUnder, version: 5 });
+    expect(at([base], 6).nodes[4]?.[4]).toEqual(leaf6);
+    expect(at([base, delta], 8).nodes[0]![3]).toBeNull();
+    expect(at([base, delta], 8).nodes[4]).toBeNull();
     // A leaf that does not lie under its page is corrupt.
     expect(() => replay(emptyPage('12'), [[5, leafUnder]], 'x')).toThrow(DecodeError);
-    // A base listing an empty slot, and a delta naming a later base, are corrupt.
-    expect(() => decodePageRecord(encodePageRecord({ ...base, items: [[3, null]] }), 'x')).toThrow(DecodeError);
-    expect(() => decodePageRecord(encodePageRecord({ ...delta, baseVersion: 9 }), 'x')).toThrow(DecodeError);
+    // A base listing an empty start slot, a delta naming a later record, and items out of order are corrupt.
+    expect(() => decodePageRecord(encodePageRecord({ ...base, start: [[3, null]] }).result(), 'x')).toThrow(DecodeError);
+    expect(() => decodePageRecord(encodePageRecord({ ...delta, prev: 9 }).result(), 'x')).toThrow(DecodeError);
+    expect(() => decodePageRecord(encodePageRecord({ ...base, items: [...base.items].reverse() }).result(), 'x')).toThrow(DecodeError);
+    expect(() => decodePageRecord(encodePageRecord({ ...delta, items: [[6, 3, null]] }).result(), 'x')).toThrow(DecodeError);
   });
 
   it('STORE-LSVPS-SEGMENT.1 STORE-LSVPS-INDEX.1: full segments are sealed with an index file, and a lost index is rebuilt on open', () => {

@@ -3,6 +3,12 @@
  * held in a page cache, LSVPS segments for page records, VDLS files for values, and a commit log
  * whose records make versions durable. Everything is synchronous `node:fs`; a commit returns only
  * after its bytes are fsynced.
+ *
+ * A commit makes its version durable with its value records (puts and deletes: the redo log) and
+ * its commit record. Page changes are kept in memory, per page, for a window of T_c commits; at the
+ * checkpoint that closes the window every page changed in it is written once, as a base or delta
+ * record holding all its slot changes of the window. Recovery loads the pages of the last
+ * checkpoint and replays the value records of the versions after it.
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +18,7 @@ import { type Counters, zeroCounters } from './counters.js';
 import { EMPTY_ROOT, equalBytes, keccak256, keyPath, nibble, toHex } from './hash.js';
 import { CorruptError, Segment, segmentIndexName, segmentLogName } from './lsvps.js';
 import {
-  BASE, DELTA, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, clonePage, decodePageRecord, emptyPage, encodePageRecord, nodeHashOfSlots, replay, slotAt, slotHash,
+  BASE, DELTA, type Item, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, applyItems, applyRecord, clonePage, copyPage, ownNode, decodePageRecord, emptyPage, encodePageRecord, nodeHashOfSlots, settle, slotAt, slotHash,
 } from './page.js';
 import { type ProofLevelData, type Terminal, writeProof } from './proof.js';
 
@@ -21,11 +27,13 @@ export type StoreOp =
   | { readonly op: 'delete'; readonly key: Uint8Array };
 
 export interface StoreOptions {
-  /** T_d: a cumulative delta page may list at most this many slots; beyond it a base page is written. */
+  /** T_c: a checkpoint writes the changed pages after this many commits. */
+  readonly tCheckpoint?: number;
+  /** T_d: at most this many delta records follow a base; the next record of the page is a base. */
   readonly tDelta?: number;
-  /** T_b: after this many slot updates since the last base, the next write of the page is a base. */
+  /** T_b: once this many slot changes since the base are recorded, the page's next record is a base. */
   readonly tBase?: number;
-  /** T_s: a page with at most this many non-empty slots is always written as a base. */
+  /** T_s: a page that had at most this many non-empty slots before the window is written as a base. */
   readonly tSmall?: number;
   /** A page segment is sealed (indexed) once its log reaches this size. */
   readonly segmentBytes?: number;
@@ -47,6 +55,9 @@ export interface RecoveryReport {
   readonly removedFiles: readonly string[];
   /** Segments whose index file was missing or damaged and was rebuilt from the log. */
   readonly rebuiltIndexes: readonly number[];
+  /** The last checkpoint, and how many versions after it were replayed from the value log. */
+  readonly checkpoint: number;
+  readonly replayedVersions: number;
 }
 
 export interface PruneReport {
@@ -71,15 +82,28 @@ export const VALUE_LIMIT = 1 << 20;
 const COMMIT_LOG = 'commits.log';
 const COMMIT = 1;
 const PRUNE = 2;
+const CHECKPOINT = 3;
+const PUT = 1;
+const DELETE = 2;
 const valueFileName = (id: number): string => `vdls-${String(id).padStart(6, '0')}.log`;
 
 interface CommitInfo {
   readonly root: Uint8Array;
   readonly rootPageVersion: number;
-  readonly segment: number;
-  readonly segmentEnd: number;
   readonly valueFile: number;
   readonly valueEnd: number;
+}
+
+interface CheckpointInfo { readonly version: number; readonly segment: number; readonly segmentEnd: number }
+
+/** A page changed since the last checkpoint: its state before the window and its slot changes since. */
+interface WindowPage {
+  /** The page before its first change in the window (null: it did not exist). */
+  readonly start: Page | null;
+  readonly items: Item[];
+  /** The record chain and update count of `start`. */
+  readonly chain: readonly number[];
+  readonly updates: number;
 }
 
 interface ValueFile { readonly id: number; fd: number; size: number; maxVersion: number }
@@ -88,6 +112,19 @@ interface ValueFile { readonly id: number; fd: number; size: number; maxVersion:
 interface WorkOp { readonly path: Uint8Array; readonly hex: string; readonly leaf: Leaf | null }
 
 class PoisonedError extends Error {}
+
+/** A value record: `u64 version || u8 kind (1 put, 2 delete) || u16 key length || key || value (puts only)`. */
+export const decodeValueRecord = (payload: Uint8Array, where: string): { version: number; key: Uint8Array; value: Uint8Array | null } => {
+  const r = new ByteReader(payload, where);
+  const version = r.u64('version');
+  const kind = r.u8('record kind');
+  if (kind !== PUT && kind !== DELETE) throw new DecodeError(`${where}: record kind ${kind} is neither put (1) nor delete (2)`);
+  const keyLength = r.u16('key length');
+  if (keyLength > KEY_LIMIT) throw new DecodeError(`${where}: key length ${keyLength} exceeds ${KEY_LIMIT}`);
+  const key = r.bytes(keyLength, 'key');
+  if (kind === DELETE) { r.end(); return { version, key, value: null }; }
+  return { version, key, value: r.rest() };
+};
 
 const fail = <T>(code: string, message: string): Result<T> => ({ ok: false, error: { code, message } });
 
@@ -98,9 +135,10 @@ const syncDir = (dir: string): void => {
 
 export class PharosStore {
   readonly counters: Counters = zeroCounters();
-  recovery: RecoveryReport = { lastVersion: 0, discarded: [], removedFiles: [], rebuiltIndexes: [] };
+  recovery: RecoveryReport = { lastVersion: 0, discarded: [], removedFiles: [], rebuiltIndexes: [], checkpoint: 0, replayedVersions: 0 };
   prunedBelow = 0;
 
+  private readonly tCheckpoint: number;
   private readonly tDelta: number;
   private readonly tBase: number;
   private readonly tSmall: number;
@@ -110,6 +148,10 @@ export class PharosStore {
   private readonly indexBlockCacheSize: number;
 
   private readonly commits: CommitInfo[] = [];
+  /** Checkpoint versions, increasing, starting with 0. */
+  private readonly checkpoints: number[] = [0];
+  /** Pages changed since the last checkpoint. */
+  private window = new Map<string, WindowPage>();
   private segments: Segment[] = [];
   private readonly valueFiles = new Map<number, ValueFile>();
   private commitFd = -1;
@@ -121,13 +163,12 @@ export class PharosStore {
   // State of the commit in progress.
   private version = 0;
   private dirty = new Map<string, Page>();
-  private touched = new Map<string, number>();
-  private created = new Set<string>();
 
   constructor(readonly dir: string, options: StoreOptions = {}) {
-    this.tDelta = options.tDelta ?? 64;
-    this.tBase = options.tBase ?? 256;
-    this.tSmall = options.tSmall ?? 8;
+    this.tCheckpoint = Math.max(1, options.tCheckpoint ?? 16);
+    this.tDelta = options.tDelta ?? 2;
+    this.tBase = options.tBase ?? 512;
+    this.tSmall = options.tSmall ?? 4;
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.valueFileBytes = options.valueFileBytes ?? 256 * 1024 * 1024;
     this.pageCacheSize = options.pageCacheSize ?? 50_000;
@@ -135,6 +176,8 @@ export class PharosStore {
   }
 
   get latestVersion(): number { return this.commits.length - 1; }
+
+  private get lastCheckpoint(): number { return this.checkpoints[this.checkpoints.length - 1]!; }
 
   // -------------------------------------------------------------------------------------------
   // Open and recovery
@@ -159,7 +202,8 @@ export class PharosStore {
       fsyncSync(this.commitFd);
     }
     this.commitSize = scan.goodEnd;
-    this.commits.push({ root: EMPTY_ROOT, rootPageVersion: 0, segment: 1, segmentEnd: 0, valueFile: 1, valueEnd: 0 });
+    this.commits.push({ root: EMPTY_ROOT, rootPageVersion: 0, valueFile: 1, valueEnd: 0 });
+    let ck: CheckpointInfo = { version: 0, segment: 1, segmentEnd: 0 };
     const valueMax = new Map<number, number>();
     for (const f of scan.frames) {
       const r = new ByteReader(f.payload, `${COMMIT_LOG} record at byte ${f.offset}`);
@@ -167,7 +211,7 @@ export class PharosStore {
       if (type === COMMIT) {
         const version = r.u64('version');
         if (version !== this.commits.length) throw new CorruptError(`${COMMIT_LOG}: record at byte ${f.offset} commits version ${version}, expected ${this.commits.length}`);
-        const info: CommitInfo = { root: r.bytes(32, 'root'), rootPageVersion: r.u64('root page version'), segment: r.u32('segment'), segmentEnd: r.u64('segment end'), valueFile: r.u32('value file'), valueEnd: r.u64('value end') };
+        const info: CommitInfo = { root: r.bytes(32, 'root'), rootPageVersion: r.u64('root page version'), valueFile: r.u32('value file'), valueEnd: r.u64('value end') };
         r.end();
         if (info.rootPageVersion > version) throw new CorruptError(`${COMMIT_LOG}: version ${version} names a root page from the future`);
         this.commits.push(info);
@@ -177,40 +221,52 @@ export class PharosStore {
         r.end();
         if (below > this.latestVersion) throw new CorruptError(`${COMMIT_LOG}: prune below ${below} is beyond version ${this.latestVersion}`);
         this.prunedBelow = Math.max(this.prunedBelow, below);
+      } else if (type === CHECKPOINT) {
+        const next = { version: r.u64('checkpoint version'), segment: r.u32('segment'), segmentEnd: r.u64('segment end') };
+        r.end();
+        if (next.version <= ck.version || next.version > this.latestVersion || next.segment < ck.segment) throw new CorruptError(`${COMMIT_LOG}: checkpoint of version ${next.version} at byte ${f.offset} does not follow checkpoint ${ck.version} or is beyond version ${this.latestVersion}`);
+        ck = next;
+        this.checkpoints.push(next.version);
       } else throw new CorruptError(`${COMMIT_LOG}: record type ${type} at byte ${f.offset} is unknown`);
     }
     const last = this.commits[this.latestVersion]!;
     const files = readdirSync(this.dir);
+    // Page records exist durably up to the last checkpoint; later versions are replayed below.
+    const pageEnd = { segment: ck.segment, segmentEnd: ck.segmentEnd };
     const ids = (re: RegExp): number[] => files.flatMap((n) => { const m = re.exec(n); return m ? [Number(m[1])] : []; }).sort((a, b) => a - b);
 
-    // Page segments: drop those begun by an uncommitted commit, cut the open one to its committed end.
+    // Page segments: drop those begun after the last checkpoint, cut the open one to its end.
     for (const name of files) if (name.endsWith('.tmp')) { unlinkSync(join(this.dir, name)); removedFiles.push(name); }
     for (const id of ids(/^lsvps-(\d{6})\.(?:log|idx)$/)) {
-      if (id <= last.segment) continue;
+      if (id <= pageEnd.segment) continue;
       for (const n of [segmentLogName(id), segmentIndexName(id)]) if (existsSync(join(this.dir, n))) { unlinkSync(join(this.dir, n)); removedFiles.push(n); }
     }
-    for (const id of [...new Set([...ids(/^lsvps-(\d{6})\.log$/), last.segment])].sort((a, b) => a - b)) {
-      if (id > last.segment) continue;
+    for (const id of [...new Set([...ids(/^lsvps-(\d{6})\.log$/), pageEnd.segment])].sort((a, b) => a - b)) {
+      if (id > pageEnd.segment) continue;
       const path = join(this.dir, segmentLogName(id));
       if (!existsSync(path)) {
-        if (id === last.segment && last.segmentEnd === 0) { closeSync(openSync(path, 'w')); } else if (id === last.segment) throw new CorruptError(`${segmentLogName(id)} is missing but holds committed pages`);
+        if (id === pageEnd.segment && pageEnd.segmentEnd === 0) { closeSync(openSync(path, 'w')); } else if (id === pageEnd.segment) throw new CorruptError(`${segmentLogName(id)} is missing but holds committed pages`);
         else continue;
       }
       const fd = openSync(path, 'r+');
       let fsize = fstatSync(fd).size;
-      if (id === last.segment) {
-        if (fsize < last.segmentEnd) throw new CorruptError(`${segmentLogName(id)} has ${fsize} bytes, but ${last.segmentEnd} were committed`);
-        if (fsize > last.segmentEnd) {
-          discarded.push({ file: segmentLogName(id), offset: last.segmentEnd, bytes: fsize - last.segmentEnd, reason: 'uncommitted page records' });
-          ftruncateSync(fd, last.segmentEnd);
+      if (id === pageEnd.segment) {
+        if (fsize < pageEnd.segmentEnd) throw new CorruptError(`${segmentLogName(id)} has ${fsize} bytes, but ${pageEnd.segmentEnd} were committed`);
+        if (fsize > pageEnd.segmentEnd) {
+          discarded.push({ file: segmentLogName(id), offset: pageEnd.segmentEnd, bytes: fsize - pageEnd.segmentEnd, reason: 'page records after the last checkpoint' });
+          ftruncateSync(fd, pageEnd.segmentEnd);
           fsyncSync(fd);
-          fsize = last.segmentEnd;
+          fsize = pageEnd.segmentEnd;
         }
       }
       const seg = new Segment(this.dir, id, fd, fsize, this.counters, this.indexBlockCacheSize);
       if (!seg.loadIndex()) {
         seg.scan(fsize);
-        if (id < last.segment) { seg.seal(); rebuilt.push(id); }
+        if (id < pageEnd.segment) { seg.seal(); rebuilt.push(id); } else if (existsSync(seg.indexPath)) {
+          // The open segment is indexed in memory; a damaged index file of it would go stale.
+          unlinkSync(seg.indexPath);
+          removedFiles.push(segmentIndexName(id));
+        }
       }
       this.segments.push(seg);
     }
@@ -244,12 +300,59 @@ export class PharosStore {
     }
     syncDir(this.dir);
 
-    // The latest root page must hash to the committed root.
-    if (last.rootPageVersion > 0) {
-      const root = this.loadPage('', last.rootPageVersion);
-      if (!equalBytes(nodeHashOfSlots(root.nodes[0]!), last.root)) throw new CorruptError(`root page of version ${this.latestVersion} does not hash to the committed root`);
+    // The root page of the checkpoint must hash to its committed root; the versions after it are
+    // rebuilt from their value records, and each must reach its committed root.
+    const ckInfo = this.commits[ck.version]!;
+    if (ckInfo.rootPageVersion > 0) {
+      const root = this.loadPage('', ckInfo.rootPageVersion);
+      if (!equalBytes(nodeHashOfSlots(root.nodes[0]!), ckInfo.root)) throw new CorruptError(`root page of version ${ck.version} does not hash to the committed root`);
     }
-    this.recovery = { lastVersion: this.latestVersion, discarded, removedFiles, rebuiltIndexes: rebuilt };
+    const replayed = this.replay(ck.version);
+    this.recovery = { lastVersion: this.latestVersion, discarded, removedFiles, rebuiltIndexes: rebuilt, checkpoint: ck.version, replayedVersions: replayed };
+  }
+
+  /**
+   * Re-applies the versions after checkpoint `from` from their value records (the redo log): each
+   * version's records are its deduplicated batch, with their locations, in the order committed.
+   */
+  private replay(from: number): number {
+    const latest = this.latestVersion;
+    if (from === latest) return 0;
+    const batches = new Map<number, WorkOp[]>();
+    const start = this.commits[from]!;
+    const lastFile = this.commits[latest]!.valueFile;
+    for (let id = start.valueFile; id <= lastFile; id++) {
+      const f = this.valueFiles.get(id);
+      if (f === undefined) throw new CorruptError(`${valueFileName(id)} is missing but holds values of versions after checkpoint ${from}`);
+      const begin = id === start.valueFile ? start.valueEnd : 0;
+      const buf = new Uint8Array(f.size - begin);
+      if (buf.length > 0) readSync(f.fd, buf, 0, buf.length, begin);
+      this.counters.fileReads++;
+      this.counters.bytesRead += buf.length;
+      const scan = scanFrames(buf);
+      if (scan.bad !== undefined) throw new CorruptError(`${valueFileName(id)}: committed values are damaged at byte ${begin + scan.bad.offset}: ${scan.bad.reason}`);
+      let prevVersion = from;
+      for (const fr of scan.frames) {
+        const where = `${valueFileName(id)} at byte ${begin + fr.offset}`;
+        const rec = decodeValueRecord(fr.payload, where);
+        if (rec.version <= from || rec.version > latest || rec.version < prevVersion) throw new CorruptError(`value ${where} has version ${rec.version}, out of order after checkpoint ${from}`);
+        prevVersion = rec.version;
+        const path = keyPath(rec.key);
+        const leaf: Leaf | null = rec.value === null ? null : { k: 1, version: rec.version, path, valueHash: keccak256(rec.value), file: id, offset: begin + fr.offset, length: fr.payload.length + FRAME_HEADER };
+        let batch = batches.get(rec.version);
+        if (batch === undefined) batches.set(rec.version, (batch = []));
+        batch.push({ path, hex: toHex(path), leaf });
+      }
+    }
+    for (let v = from + 1; v <= latest; v++) {
+      const work = batches.get(v) ?? [];
+      work.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
+      const { root, rootPageVersion } = this.applyWork(v, work);
+      const info = this.commits[v]!;
+      if (!equalBytes(root, info.root) || rootPageVersion !== info.rootPageVersion) throw new CorruptError(`replaying version ${v} from the value log does not reach its committed root`);
+      this.publish(v);
+    }
+    return latest - from;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -279,7 +382,19 @@ export class PharosStore {
     }
   }
 
-  /** The page `pid` as written at `version` (the version its parent slot records). */
+  /** The first checkpoint at or after `version`: the one whose records hold the page changes of `version`. */
+  private checkpointOf(version: number): number {
+    const cks = this.checkpoints;
+    let lo = 0;
+    let hi = cks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cks[mid]! < version) lo = mid + 1; else hi = mid;
+    }
+    return cks[lo]!;
+  }
+
+  /** The page `pid` as it is at `version`, the version of its last change that its parent slot records. */
   private loadPage(pid: string, version: number): Page {
     const key = `${pid}@${version}`;
     const cached = this.cache.get(key);
@@ -289,23 +404,37 @@ export class PharosStore {
       this.counters.pageCacheHits++;
       return cached;
     }
-    const rec = this.readPageRecord(version, pid);
-    const page = emptyPage(pid);
+    let page: Page;
     try {
-      if (rec.type === DELTA) {
-        const base = this.readPageRecord(rec.baseVersion, pid);
-        if (base.type !== BASE) throw new CorruptError(`delta ${pid}@${version} names ${rec.baseVersion} as its base, which is a delta`);
-        replay(page, base.items, `base ${pid}@${base.version}`);
-        page.changed = new Set(rec.items.map(([i]) => i));
+      if (version > this.lastCheckpoint) {
+        // Changed since the last checkpoint: the window holds its state before and its changes since.
+        const w = this.window.get(pid);
+        if (w === undefined || !w.items.some(([v]) => v === version)) throw new CorruptError(`page ${JSON.stringify(pid)} did not change at version ${version}`);
+        page = w.start === null ? emptyPage(pid) : copyPage(w.start);
+        page.chain = w.chain;
+        page.updates = w.updates;
+        applyItems(page, w.items, version);
+        settle(page, `page ${pid}@${version} in memory`);
+      } else {
+        const c = this.checkpointOf(version);
+        const records = [this.readPageRecord(c, pid)];
+        while (records[0]!.type === DELTA) {
+          if (records.length > 1024) throw new CorruptError(`page ${pid}@${c} has a delta chain longer than 1024`);
+          records.unshift(this.readPageRecord(records[0]!.prev, pid));
+        }
+        const top = records[records.length - 1]!;
+        if (!top.items.some(([v]) => v === version)) throw new CorruptError(`record ${pid}@${c} has no change of version ${version}`);
+        page = emptyPage(pid);
+        for (const rec of records) applyRecord(page, rec, version);
+        settle(page, `page ${pid}@${version} from records ${records.map((r) => r.version).join(', ')}`);
+        page.chain = records.map((r) => r.version);
+        page.updates = top.updates;
       }
-      replay(page, rec.items, `${rec.type === BASE ? 'base' : 'delta'} ${pid}@${version}`);
     } catch (e) {
       if (e instanceof DecodeError) throw new CorruptError(e.message);
       throw e;
     }
-    page.version = version;
-    page.baseVersion = rec.baseVersion;
-    page.updates = rec.updates;
+    page.at = version;
     this.cachePage(key, page);
     return page;
   }
@@ -328,22 +457,25 @@ export class PharosStore {
   private pageForWrite(pid: string, version: number): Page {
     const d = this.dirty.get(pid);
     if (d !== undefined) return d;
-    const p = clonePage(this.loadPage(pid, version));
+    const before = this.loadPage(pid, version);
+    const p = clonePage(before);
     this.dirty.set(pid, p);
+    if (!this.window.has(pid)) this.window.set(pid, { start: before, items: [], chain: before.chain, updates: before.updates });
     return p;
   }
 
   private newPage(pid: string): Page {
     const p = emptyPage(pid);
     this.dirty.set(pid, p);
-    this.created.add(pid);
+    // A page deleted earlier in the window is empty from its deletion on, so its changes go on.
+    const w = this.window.get(pid);
+    if (w === undefined || w.items.length === 0) this.window.set(pid, { start: null, items: [], chain: [], updates: 0 });
     return p;
   }
 
   private setSlot(page: Page, index: number, s: Slot, old: Slot): void {
     page.nodes[index >> 4]![index & 15] = s;
     page.changed.add(index);
-    this.touched.set(page.pid, (this.touched.get(page.pid) ?? 0) + 1);
     // A second-level node appearing or disappearing changes all 16 of its slots.
     if (index < 16 && (old?.k === 2) !== (s?.k === 2)) for (let m = 0; m < 16; m++) page.changed.add(16 + index * 16 + m);
   }
@@ -356,7 +488,7 @@ export class PharosStore {
       const even = depth % 2 === 0;
       const page = even ? this.pageForWrite(first.hex.slice(0, depth), cur.version) : this.dirty.get(first.hex.slice(0, depth - 1))!;
       const idx = even ? 0 : 1 + nibble(first.path, depth - 1);
-      const slots = page.nodes[idx]!;
+      const slots = ownNode(page, idx);
       let changed = false;
       for (let a = lo; a < hi;) {
         const j = nibble(ops[a]!.path, depth);
@@ -372,8 +504,9 @@ export class PharosStore {
       let only: Slot = null;
       for (const s of slots) if (s !== null) { count++; only = s; }
       if (count === 0 || (count === 1 && only!.k === 1)) {
-        // The node no longer separates two keys: it disappears and a lone leaf moves up.
-        if (even) { this.dirty.delete(page.pid); this.created.delete(page.pid); } else page.nodes[idx] = null;
+        // The node no longer separates two keys: it disappears and a lone leaf moves up. A page
+        // that disappears records its last slot as emptied, so that its changes read as an empty page.
+        if (even) { if (count === 1) this.setSlot(page, slots.indexOf(only), null, only); } else page.nodes[idx] = null;
         return count === 0 ? null : { ...(only as Leaf), version: v };
       }
       return { k: 2, version: v, hash: nodeHashOfSlots(slots) };
@@ -400,6 +533,7 @@ export class PharosStore {
       page = this.dirty.get(first.hex.slice(0, depth - 1))!;
       idx = 1 + nibble(first.path, depth - 1);
       page.nodes[idx] = Array<Slot>(16).fill(null);
+      page.owned |= 1 << idx;
     }
     const slots = page.nodes[idx]!;
     for (let a = 0; a < puts.length;) {
@@ -461,9 +595,10 @@ export class PharosStore {
   }
 
   /**
-   * Commits a batch as the next version: values go to the value log, changed pages to the page
-   * store as base or delta records, then both are fsynced, then the commit record is appended and
-   * fsynced. Only then is the version visible and the call returns.
+   * Commits a batch as the next version: its value records (puts and deletes) are appended to the
+   * value log and fsynced, then the commit record is appended to the commit log and fsynced. Only
+   * then is the version visible and the call returns. The page changes stay in memory until the
+   * checkpoint that closes the window of T_c commits writes them.
    */
   commit(ops: readonly StoreOp[]): Result<{ readonly version: number; readonly root: Uint8Array }> {
     for (const [i, o] of ops.entries()) {
@@ -475,13 +610,8 @@ export class PharosStore {
 
   private commitUnchecked(ops: readonly StoreOp[]): { version: number; root: Uint8Array } {
     const v = this.latestVersion + 1;
-    this.version = v;
-    this.dirty = new Map();
-    this.touched = new Map();
-    this.created = new Set();
-    const prev = this.commits[this.latestVersion]!;
 
-    // The later operation on a key wins; values are appended to the value log in batch order.
+    // The later operation on a key wins; records are appended to the value log in batch order.
     const last = new Map<string, { path: Uint8Array; op: StoreOp }>();
     for (const o of ops) {
       const path = keyPath(o.key);
@@ -493,19 +623,46 @@ export class PharosStore {
     const values = new ByteWriter();
     const work: WorkOp[] = [];
     for (const [hex, { path, op }] of last) {
-      if (op.op === 'delete') { work.push({ path, hex, leaf: null }); continue; }
       // The frame is built in place: header first, then the payload, then its length and checksum.
       const at = values.length;
-      values.u32(0).u32(0).u64(v).u16(op.key.length).bytes(op.key).bytes(op.value);
+      values.u32(0).u32(0).u64(v).u8(op.op === 'put' ? PUT : DELETE).u16(op.key.length).bytes(op.key);
+      if (op.op === 'put') values.bytes(op.value);
       values.patchU32(at, values.length - at - FRAME_HEADER);
       values.patchU32(at + 4, checksum(values.view_().subarray(at + FRAME_HEADER)));
-      const leaf: Leaf = { k: 1, version: v, path, valueHash: keccak256(op.value), file: vf.id, offset: vf.size + at, length: values.length - at };
+      const leaf: Leaf | null = op.op === 'put' ? { k: 1, version: v, path, valueHash: keccak256(op.value), file: vf.id, offset: vf.size + at, length: values.length - at } : null;
       work.push({ path, hex, leaf });
     }
     work.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
+    const { root, rootPageVersion } = this.applyWork(v, work);
 
+    if (values.length > 0) { this.appendAt(vf.fd, values.view_(), vf.size); fsyncSync(vf.fd); this.counters.fsyncs++; }
+    vf.size += values.length;
+    const info: CommitInfo = { root, rootPageVersion, valueFile: vf.id, valueEnd: vf.size };
+    const rec = frame(new ByteWriter().u8(COMMIT).u64(v).bytes(info.root).u64(info.rootPageVersion).u32(info.valueFile).u64(info.valueEnd).result());
+    this.appendAt(this.commitFd, rec, this.commitSize);
+    fsyncSync(this.commitFd);
+    this.counters.fsyncs++;
+    this.commitSize += rec.length;
+
+    // The version is durable: publish it.
+    this.commits.push(info);
+    if (values.length > 0) vf.maxVersion = v;
+    this.publish(v);
+    if (v - this.lastCheckpoint >= this.tCheckpoint) {
+      // Version v is durable whatever happens here; a failed checkpoint poisons the store (the next
+      // write is refused) and the next open replays the window.
+      try { this.checkpoint(); } catch { /* recorded in this.poisoned */ }
+    }
+    return { version: v, root };
+  }
+
+  /** Applies sorted, deduplicated changes to the tree as version `v`, in copies of the pages it changes. */
+  private applyWork(v: number, work: readonly WorkOp[]): { root: Uint8Array; rootPageVersion: number } {
+    this.version = v;
+    this.dirty = new Map();
+    const prev = this.commits[v - 1]!;
     const root = prev.rootPageVersion > 0 ? this.pageForWrite('', prev.rootPageVersion) : this.newPage('');
-    const top = root.nodes[0]!;
+    const top = ownNode(root, 0);
     for (let a = 0; a < work.length;) {
       const j = nibble(work[a]!.path, 0);
       let b = a + 1;
@@ -515,67 +672,87 @@ export class PharosStore {
       if (nu !== old) this.setSlot(root, j, nu, old);
       a = b;
     }
-    const rootChanged = (this.touched.get('') ?? 0) > 0;
-    const rootHash = rootChanged ? nodeHashOfSlots(top) : prev.root;
+    const rootChanged = root.changed.size > 0;
+    return { root: rootChanged ? nodeHashOfSlots(top) : prev.root, rootPageVersion: rootChanged ? v : prev.rootPageVersion };
+  }
 
-    // Page records of this version, in page-key order (type, then page id).
-    const records: { page: Page; rec: PageRecord; previous: number }[] = [];
+  /** Records the slot changes of version `v` in the window and caches the pages as of `v`. */
+  private publish(v: number): void {
     for (const [pid, page] of this.dirty) {
-      const touched = this.touched.get(pid) ?? 0;
-      if (touched === 0) continue;
-      // A page whose slots are no more than its delta would list (or no more than T_s) is cheaper
-      // as a base: no larger on disk, and one record to read instead of two.
-      let filled = 0;
-      for (const slots of page.nodes) if (slots !== null) for (const s of slots) if (s !== null) filled++;
-      const isBase = this.created.has(pid) || page.version === 0 || page.changed.size > this.tDelta || page.updates + touched >= this.tBase || filled <= Math.max(page.changed.size, this.tSmall);
-      const previous = page.version;
-      let items: [number, Slot][];
-      if (isBase) {
-        items = [];
-        page.nodes.forEach((slots, n) => slots?.forEach((s, c) => { if (s !== null) items.push([n * 16 + c, s]); }));
-        page.baseVersion = v;
-        page.updates = 0;
-        page.changed = new Set();
-        this.counters.baseWrites++;
-      } else {
-        items = [...page.changed].sort((x, y) => x - y).map((i) => [i, slotAt(page, i)]);
-        page.updates += touched;
-        this.counters.deltaWrites++;
-      }
-      page.version = v;
-      records.push({ page, previous, rec: { type: isBase ? BASE : DELTA, version: v, tid: TREE_ID, pid, baseVersion: page.baseVersion, updates: page.updates, items } });
+      if (page.changed.size === 0) continue;
+      const w = this.window.get(pid)!;
+      const changed = [...page.changed].sort((x, y) => x - y);
+      for (const i of changed) w.items.push([v, i, slotAt(page, i)]);
+      // The state this one replaces is only needed by historical reads: let it go first.
+      if (page.at > 0) this.cache.delete(`${pid}@${page.at}`);
+      page.at = v;
+      page.changed = new Set();
+      this.cachePage(`${pid}@${v}`, page);
     }
-    records.sort((x, y) => x.rec.type - y.rec.type || (x.rec.pid < y.rec.pid ? -1 : x.rec.pid > y.rec.pid ? 1 : 0));
-
-    const seg = this.activeSegment();
-    const pages = new ByteWriter();
-    const entries = records.map(({ rec }) => {
-      const framed = frame(encodePageRecord(rec));
-      const entry = { version: v, type: rec.type, pid: rec.pid, loc: { offset: seg.size + pages.length, length: framed.length } };
-      pages.bytes(framed);
-      return entry;
-    });
-
-    if (values.length > 0) { this.appendAt(vf.fd, values.view_(), vf.size); fsyncSync(vf.fd); this.counters.fsyncs++; }
-    if (pages.length > 0) { this.appendAt(seg.fd, pages.view_(), seg.size); fsyncSync(seg.fd); this.counters.fsyncs++; }
-    vf.size += values.length;
-    seg.size += pages.length;
-    const info: CommitInfo = { root: rootHash, rootPageVersion: rootChanged ? v : prev.rootPageVersion, segment: seg.id, segmentEnd: seg.size, valueFile: vf.id, valueEnd: vf.size };
-    const rec = frame(new ByteWriter().u8(COMMIT).u64(v).bytes(info.root).u64(info.rootPageVersion).u32(info.segment).u64(info.segmentEnd).u32(info.valueFile).u64(info.valueEnd).result());
-    this.appendAt(this.commitFd, rec, this.commitSize);
-    fsyncSync(this.commitFd);
-    this.counters.fsyncs++;
-    this.commitSize += rec.length;
-
-    // The version is durable: publish it.
-    this.commits.push(info);
-    if (values.length > 0) vf.maxVersion = v;
-    for (const e of entries) seg.addEntry(e);
-    // The versions these records replace are only needed by historical reads: let them go first.
-    for (const { page, previous } of records) if (previous > 0) this.cache.delete(`${page.pid}@${previous}`);
-    for (const { page } of records) this.cachePage(`${page.pid}@${v}`, page);
     this.dirty = new Map();
-    return { version: v, root: rootHash };
+  }
+
+  /**
+   * Writes every page changed since the last checkpoint as one record at the latest version: a base
+   * (its state before the window, then its changes) or a delta (its changes, naming its previous
+   * record). The segment is fsynced, then the checkpoint record is appended and fsynced.
+   */
+  private checkpoint(): void {
+    const c = this.latestVersion;
+    const before = this.lastCheckpoint;
+    if (c === before) return;
+    try {
+      const seg = this.activeSegment();
+      const records: { rec: PageRecord; chain: readonly number[] }[] = [];
+      for (const [pid, w] of this.window) {
+        const n = w.items.length;
+        if (n === 0) continue;
+        let filled = 0;
+        if (w.start !== null) for (const slots of w.start.nodes) if (slots !== null) for (const x of slots) if (x !== null) filled++;
+        const isBase = w.chain.length === 0 || w.chain.length > this.tDelta || w.updates + n >= this.tBase || filled <= this.tSmall;
+        if (isBase) {
+          const start: [number, Slot][] = [];
+          if (w.start !== null) w.start.nodes.forEach((slots, node) => slots?.forEach((x, child) => { if (x !== null) start.push([node * 16 + child, x]); }));
+          records.push({ rec: { type: BASE, version: c, tid: TREE_ID, pid, prev: 0, updates: 0, start, items: w.items }, chain: [c] });
+          this.counters.baseWrites++;
+        } else {
+          records.push({ rec: { type: DELTA, version: c, tid: TREE_ID, pid, prev: w.chain[w.chain.length - 1]!, updates: w.updates + n, start: [], items: w.items }, chain: [...w.chain, c] });
+          this.counters.deltaWrites++;
+        }
+      }
+      records.sort((x, y) => x.rec.type - y.rec.type || (x.rec.pid < y.rec.pid ? -1 : x.rec.pid > y.rec.pid ? 1 : 0));
+      const pages = new ByteWriter();
+      const entries = records.map(({ rec }) => {
+        const at = pages.length;
+        pages.u32(0).u32(0);
+        encodePageRecord(rec, pages);
+        pages.patchU32(at, pages.length - at - FRAME_HEADER);
+        pages.patchU32(at + 4, checksum(pages.view_().subarray(at + FRAME_HEADER)));
+        return { version: c, type: rec.type, pid: rec.pid, loc: { offset: seg.size + at, length: pages.length - at } };
+      });
+      if (pages.length > 0) { this.appendAt(seg.fd, pages.view_(), seg.size); fsyncSync(seg.fd); this.counters.fsyncs++; }
+      seg.size += pages.length;
+      const rec = frame(new ByteWriter().u8(CHECKPOINT).u64(c).u32(seg.id).u64(seg.size).result());
+      this.appendAt(this.commitFd, rec, this.commitSize);
+      fsyncSync(this.commitFd);
+      this.counters.fsyncs++;
+      this.commitSize += rec.length;
+      this.counters.checkpoints++;
+
+      // The records are durable: pages of the window are now read from them.
+      for (const e of entries) seg.addEntry(e);
+      this.checkpoints.push(c);
+      const chains = new Map(records.map(({ rec, chain }) => [rec.pid, { chain, updates: rec.updates }]));
+      for (const page of this.cache.values()) {
+        if (page.at <= before) continue;
+        const m = chains.get(page.pid);
+        if (m !== undefined) { page.chain = m.chain; page.updates = m.updates; }
+      }
+      this.window = new Map();
+    } catch (e) {
+      this.poisoned ??= e instanceof Error ? e.message : String(e);
+      throw e;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -588,7 +765,7 @@ export class PharosStore {
 
   private readValue(leaf: Leaf): Uint8Array { return this.readRecordOf(leaf).value; }
 
-  /** Reads the value record a leaf points to and checks it against the leaf (STORE-VDLS-RECORD.1). */
+  /** Reads the value record a leaf points to and checks it against the leaf (STORE-VDLS-RECORD.2). */
   private readRecordOf(leaf: Leaf): { readonly key: Uint8Array; readonly value: Uint8Array } {
     const f = this.valueFiles.get(leaf.file);
     const where = `${valueFileName(leaf.file)} at byte ${leaf.offset}`;
@@ -601,11 +778,8 @@ export class PharosStore {
     const fr = checkFrame(buf, 0);
     if (!fr.ok || fr.end !== buf.length) throw new CorruptError(`value ${where}: ${fr.ok ? 'length differs from the leaf' : fr.reason}`);
     try {
-      const r = new ByteReader(fr.payload, `value ${where}`);
-      r.u64('version');
-      const key = r.bytes(r.u16('key length'), 'key');
-      const value = r.rest();
-      if (!equalBytes(keyPath(key), leaf.path) || !equalBytes(keccak256(value), leaf.valueHash)) throw new CorruptError(`value ${where} does not match its leaf`);
+      const { key, value } = decodeValueRecord(fr.payload, `value ${where}`);
+      if (value === null || !equalBytes(keyPath(key), leaf.path) || !equalBytes(keccak256(value), leaf.valueHash)) throw new CorruptError(`value ${where} does not match its leaf`);
       return { key, value };
     } catch (e) {
       if (e instanceof DecodeError) throw new CorruptError(e.message);
@@ -692,6 +866,9 @@ export class PharosStore {
       return fail('Store.Prune.BEYOND_LATEST', `cannot prune below ${below}; the latest version is ${this.latestVersion}`);
     }
     return this.run(() => {
+      // Replay after a crash needs the value records after the last checkpoint: checkpoint first,
+      // so that nothing below the horizon is needed by recovery.
+      this.checkpoint();
       if (below > this.prunedBelow) {
         const rec = frame(new ByteWriter().u8(PRUNE).u64(below).result());
         this.appendAt(this.commitFd, rec, this.commitSize);
@@ -706,8 +883,7 @@ export class PharosStore {
       const rpv = this.commits[horizon]!.rootPageVersion;
       const visit = (pid: string, version: number): void => {
         const page = this.loadPage(pid, version);
-        liveRecords.add(`${pid}@${page.version}`);
-        liveRecords.add(`${pid}@${page.baseVersion}`);
+        for (const c of page.chain) liveRecords.add(`${pid}@${c}`);
         page.nodes.forEach((slots, n) => slots?.forEach((s, c) => {
           if (s === null) return;
           if (s.k === 1) liveFiles.add(s.file);
@@ -787,9 +963,21 @@ export class PharosStore {
     return readdirSync(this.dir).reduce((n, f) => n + statSync(join(this.dir, f)).size, 0);
   }
 
-  /** Drops every cached page and index block, as after a fresh open (for measurements). */
-  close(): void {
+  /**
+   * Checkpoints (unless `checkpoint` is false, which leaves the files as a crash after the last
+   * returned commit would) and closes every file; cached pages and index blocks are dropped.
+   */
+  close(options: { readonly checkpoint?: boolean } = {}): void {
     if (this.closed) return;
+    // A clean close checkpoints, so the next open replays nothing; a failed checkpoint is left to replay.
+    if (options.checkpoint !== false && this.poisoned === undefined) {
+      try {
+        this.checkpoint();
+        // Sealing the open segment writes its index, so the next open need not scan its log.
+        const seg = this.segments[this.segments.length - 1];
+        if (seg !== undefined && !seg.sealed && seg.size > 0) seg.seal();
+      } catch { /* recovery replays the window and rebuilds the index */ }
+    }
     this.closed = true;
     for (const s of this.segments) s.close();
     for (const f of this.valueFiles.values()) closeSync(f.fd);
