@@ -16,6 +16,7 @@ const Str = Schema.String;
 const TxS = Schema.Union(
   Schema.Struct({ kind: Schema.Literal('transfer'), from: Str, to: Str, amount: Dec, salt: Int }),
   Schema.Struct({ kind: Schema.Literal('call'), from: Str, contract: Str, slot: Int, op: Schema.Literal('add', 'sub', 'move'), amount: Dec, salt: Int }),
+  Schema.Struct({ kind: Schema.Literal('wasm'), from: Str, contract: Str, code: Schema.Literal(...model.CONTRACT_CODES), method: Str, args: Schema.Array(Dec), salt: Int }),
 );
 const BlockS = Schema.Struct({ seq: Dec, proposals: Schema.Array(Schema.Struct({ proposer: Int, txs: Schema.Array(Str) })) });
 const InputS = Schema.Struct({
@@ -66,6 +67,7 @@ const answer = (r: Result<model.PipelineRun>): Result<Output> => {
 type Tx = model.Tx;
 const tr = (from: string, to: string, amount: bigint, salt = 0): Tx => ({ kind: 'transfer', from, to, amount, salt });
 const call = (from: string, contract: string, slot: number, op: 'add' | 'sub' | 'move', amount: bigint, salt = 0): Tx => ({ kind: 'call', from, contract, slot, op, amount, salt });
+const wasm = (from: string, contract: string, code: model.ContractCode, method: string, args: readonly bigint[], salt = 0): Tx => ({ kind: 'wasm', from, contract, code, method, args, salt });
 
 /** Blocks numbered 1, 2, ... with one proposal per inner list, proposers 0, 1, ...; bodies are every transaction listed. */
 const workload = (genesis: Record<string, bigint>, blocks: readonly (readonly (readonly Tx[])[])[], extraBodies: readonly Tx[] = []): Input => ({
@@ -104,6 +106,19 @@ const handPicked = (): readonly CaseDraft[] => {
       workload({ a0: 100n }, [[Array.from({ length: 12 }, (_, i) => tr(`a${i}`, `a${i + 1}`, BigInt(100 - i)))]])),
     draft('one-slot-total-contention', 'Twenty calls on one slot from one account in one block', [...EXEC, 'PIPE-EXEC-PARALLEL.1', 'PIPE-EXEC-CALL.1'],
       workload({ a: 10n }, [[Array.from({ length: 20 }, (_, i) => call('a', 'k', 0, (['add', 'sub', 'move'] as const)[i % 3]!, BigInt(i % 4), i))]])),
+    draft('wasm-counter', 'Counter contract calls on the dMIR interpreter: increments, a decrement below zero reverts, an increment past 2^64 - 1 reverts',
+      [...EXEC, 'PIPE-CONTRACT-CODE.1', 'PIPE-CONTRACT-HOST.1', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EXEC-REVERT.1'],
+      workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'inc', [5n]), wasm('a', 'c', 'counter', 'dec', [7n], 1), wasm('a', 'c', 'counter', 'dec', [2n], 2)]],
+        [[wasm('a', 'c', 'counter', 'inc', [(1n << 64n) - 1n], 3), wasm('a', 'd', 'counter', 'inc', [], 4)]]])),
+    draft('wasm-token', 'Token contract: mint, a transfer within the balance, one beyond it reverts, one to oneself changes nothing',
+      [...EXEC, 'PIPE-CONTRACT-CODE.1', 'PIPE-CONTRACT-HOST.1', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EXEC-REVERT.1'],
+      workload({ a: 1n }, [[[wasm('a', 't', 'token', 'mint', [10n]), wasm('a', 't', 'token', 'transfer', [model.accountId('b'), 4n], 1)],
+        [wasm('b', 't', 'token', 'transfer', [model.accountId('a'), 5n], 2), wasm('a', 't', 'token', 'transfer', [model.accountId('a'), 6n], 3)]]])),
+    draft('wasm-hotspot', 'Hot-spot contract: twelve calls in one block all write one counter, plus buckets and a computed mix',
+      [...EXEC, 'PIPE-CONTRACT-CODE.1', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EXEC-PARALLEL.1'],
+      workload({ a: 1n }, [[Array.from({ length: 12 }, (_, i) => wasm(`a${i % 3}`, 'h', 'hotspot', 'touch', [BigInt(i), BigInt(i * 3), BigInt(i * 20), BigInt(i % 5)], i))]])),
+    draft('bad-tx-wasm-method', 'A contract method the code does not export', ['PIPE-TX-FORM.1', 'PIPE-CONTRACT-CODE.1'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'reset', [])]]])),
+    draft('bad-tx-wasm-args', 'Five calldata words', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'inc', [1n, 2n, 3n, 4n, 5n])]]])),
     draft('unknown-tx', 'A hash without a body', [...INPUT], { ...base, bodies: [] }),
     draft('bad-tx-account', 'An upper-case account name', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[tr('A', 'b', 1n)]]])),
     draft('bad-tx-amount', 'An amount of 2^64', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[tr('a', 'b', 1n << 64n)]]])),
@@ -132,9 +147,21 @@ export const generatedWorkload = (r: Prng, contention: Contention, maxBlocks: nu
   const acct = (): string => (pool === 0 ? `u${fresh++}` : `a${r.below(pool)}`);
   const amount = (): bigint => (r.below(10) === 0 ? BigInt(r.next()) * BigInt(r.next()) : BigInt(r.below(12)));
   let salt = 0;
-  const tx = (): Tx => (r.below(2) === 0
-    ? tr(acct(), acct(), amount(), salt++)
-    : call(acct(), 'k', r.below(slots), r.pick(['add', 'sub', 'move'] as const), amount(), salt++));
+  // Contract instances come from a pool too: one instance under total contention, a fresh one per call under none.
+  const instance = (prefix: string): string => (pool === 0 ? `${prefix}${fresh++}` : `${prefix}${r.below(Math.max(1, pool >> 1))}`);
+  const contractCall = (): Tx => {
+    const from = acct();
+    switch (r.below(4)) {
+      case 0: return wasm(from, instance('c'), 'counter', r.pick(['inc', 'dec']), [amount()], salt++);
+      case 1: return wasm(from, instance('t'), 'token', 'mint', [amount()], salt++);
+      case 2: return wasm(from, instance('t'), 'token', 'transfer', [model.accountId(acct()), amount()], salt++);
+      default: return wasm(from, instance('h'), 'hotspot', 'touch', [BigInt(r.below(slots)), amount(), BigInt(r.below(40)), BigInt(r.below(6))], salt++);
+    }
+  };
+  const tx = (): Tx => {
+    const k = r.below(3);
+    return k === 0 ? tr(acct(), acct(), amount(), salt++) : k === 1 ? call(acct(), 'k', r.below(slots), r.pick(['add', 'sub', 'move'] as const), amount(), salt++) : contractCall();
+  };
   const blocks = Array.from({ length: 1 + r.below(maxBlocks) }, () =>
     Array.from({ length: r.below(4) === 0 ? 0 : 1 + r.below(3) }, () => Array.from({ length: r.below(maxTxs + 1) }, tx)));
   const all = blocks.flat(2);
@@ -152,7 +179,7 @@ const generated = (seed: number): readonly CaseDraft[] => {
   const r = prng(seed);
   return CONTENTION_LEVELS.flatMap((contention) => Array.from({ length: 10 }, (_, i) =>
     draft(`${contention}-${String(i).padStart(3, '0')}`, `Generated workload, ${contention} contention`,
-      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-EXEC-PARALLEL.1', 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1'],
+      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-EXEC-PARALLEL.1', 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1', 'PIPE-CONTRACT-EXEC.1'],
       generatedWorkload(r, contention, 3, 5))));
 };
 
@@ -162,15 +189,15 @@ const IMPL_OPTIONS = { depth: 3, workers: 4, schedule: [5, 2, 7, 1, 0, 3, 6, 4] 
 export const pipelineBlocksKind = defineKind({
   kind: 'pipeline/blocks',
   area: 'pipeline',
-  description: 'Run ordered blocks of transactions from genesis through ordering, execution and commit; return the receipts, state root and receipts root per block, the skipped duplicates, and the tier events of each block in emission order.',
+  description: 'Run ordered blocks of transactions (transfers, counter calls, WASM contract calls on dMIR) from genesis through ordering, execution and commit; return the receipts, state root and receipts root per block, the skipped duplicates, and the tier events of each block in emission order.',
   input: InputS,
   output: OutputS,
   errorCodes: [...model.INPUT_ERROR_CODES],
   model: (input: Input): Result<Output> => answer(model.runSerial(input)),
   impl: (input: Input): Result<Output> => answer(runPipelined(input, IMPL_OPTIONS)),
   suites: [
-    { suite: 'hand-picked', description: 'Directed cases: each transaction rule, reverts, dedup, empty blocks, contention, and every input error', seed: 0x919e_0001, cases: handPicked },
-    { suite: 'generated', description: 'Seeded workloads at contention none, low, high and total, with reverts, duplicates and empty blocks', seed: 0x919e_0002, cases: generated },
+    { suite: 'hand-picked', description: 'Directed cases: each transaction rule, the three WASM contracts, reverts, dedup, empty blocks, contention, and every input error', seed: 0x919e_0001, cases: handPicked },
+    { suite: 'generated', description: 'Seeded workloads of transfers, counter calls and WASM contract calls at contention none, low, high and total, with reverts, duplicates and empty blocks', seed: 0x919e_0002, cases: generated },
   ],
 });
 

@@ -7,6 +7,7 @@ import { keccak256 } from '../encoding/keccak.js';
 import type { Result } from '../../model/encoding/result.js';
 import type { Tx, Receipt } from '../../model/pipeline/tx.js';
 import type { GenesisAccount } from '../../model/pipeline/serial.js';
+import { callContract, methodsOf } from './contracts.js';
 
 const enc = new TextEncoder();
 export const utf8 = (s: string): Uint8Array => enc.encode(s);
@@ -21,7 +22,13 @@ export const checkTx = (tx: Tx, where: string): Result<never> | null => {
   for (const a of tx.kind === 'transfer' ? [tx.from, tx.to] : [tx.from, tx.contract]) {
     if (!NAME.test(a)) return bad('Pipeline.Input.BAD_TX', `${where}: account ${JSON.stringify(a)} is not 1 to 16 lowercase letters or digits`);
   }
-  if (tx.amount < 0n || tx.amount > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
+  if (tx.kind === 'wasm') {
+    const methods = methodsOf(tx.code);
+    if (methods === undefined) return bad('Pipeline.Input.BAD_TX', `${where}: unknown contract code ${JSON.stringify(tx.code)}`);
+    if (!methods.includes(tx.method)) return bad('Pipeline.Input.BAD_TX', `${where}: contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
+    if (tx.args.length > 4) return bad('Pipeline.Input.BAD_TX', `${where}: ${tx.args.length} calldata words, at most 4`);
+    for (let i = 0; i < tx.args.length; i++) if (tx.args[i]! < 0n || tx.args[i]! > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: calldata word ${i} is outside [0, 2^64 - 1]`);
+  } else if (tx.amount < 0n || tx.amount > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
   if (!Number.isSafeInteger(tx.salt) || tx.salt < 0 || tx.salt > 0xffff_ffff) return bad('Pipeline.Input.BAD_TX', `${where}: salt ${tx.salt} is outside [0, 2^32 - 1]`);
   if (tx.kind === 'call') {
     if (!Number.isSafeInteger(tx.slot) || tx.slot < 0 || tx.slot > 255) return bad('Pipeline.Input.BAD_TX', `${where}: slot ${tx.slot} is outside [0, 255]`);
@@ -42,8 +49,15 @@ export const checkGenesis = (genesis: readonly GenesisAccount[]): Result<never> 
   return null;
 };
 
-export const hashTx = (tx: Tx): string =>
-  hex(keccak256(utf8(tx.kind === 'transfer' ? `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}` : `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`)));
+const textOf = (tx: Tx): string => {
+  switch (tx.kind) {
+    case 'transfer': return `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}`;
+    case 'call': return `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`;
+    case 'wasm': return `wasm:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
+  }
+};
+
+export const hashTx = (tx: Tx): string => hex(keccak256(utf8(textOf(tx))));
 
 export interface Outcome {
   readonly status: 'success' | 'revert';
@@ -86,8 +100,12 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
           return { status: 'success', code: null, output: cur + tx.amount, writes: [[balKey, bal - tx.amount], [slotKey, cur + tx.amount]] };
         }
       }
+      break;
     }
+    case 'wasm':
+      return callContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
   }
+  throw new Error('unreachable: unknown call operation');
 };
 
 export const receiptBytes = (r: Receipt): Uint8Array => utf8(`${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`);

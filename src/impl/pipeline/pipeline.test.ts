@@ -2,12 +2,13 @@
  * Equivalence of the overlapped, parallel pipeline with the serial reference: identical receipts,
  * state roots and receipts roots per block, identical deduplication, identical tier events per
  * transaction and per block, and an impl stream that satisfies the tier rules, over generated
- * workloads (contention from none to total, reverts, duplicates, empty blocks) and generated
+ * workloads (transfers, counter calls and WASM contract calls on the dMIR engine, contention from
+ * none to total, reverts, duplicates, empty blocks) and generated
  * schedules, worker counts and depth bounds.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type PipelineInput, type TierEvent, type Tx, checkTierStream, eventsOfTx, runSerial, txHash } from '../../model/pipeline/index.js';
+import { type PipelineInput, type TierEvent, type Tx, accountId, checkTierStream, eventsOfTx, runSerial, txHash } from '../../model/pipeline/index.js';
 import { PipelineNode, runPipelined } from './index.js';
 
 const RUNS = Number(process.env['PIPELINE_RUNS'] ?? (process.env['PHAROS_SLOW'] ? 20_000 : 2_000));
@@ -20,7 +21,16 @@ const workload = (contention: Contention): fc.Arbitrary<PipelineInput> => {
   const slots = contention === 'total' ? 1 : contention === 'high' ? 2 : 8;
   const acct = accounts === 0 ? fc.nat(999).map((i) => `u${i}`) : fc.nat(accounts - 1).map((i) => `a${i}`);
   const amount = fc.oneof(fc.bigInt(0n, 20n), fc.constant(0n), fc.bigInt(0n, (1n << 64n) - 1n));
+  const word = fc.oneof(fc.bigInt(0n, 20n), fc.bigInt(0n, (1n << 64n) - 1n));
+  const instance = (prefix: string) => (accounts === 0 ? fc.nat(999).map((i) => `${prefix}${i}`) : fc.nat(Math.max(0, (accounts >> 1) - 1)).map((i) => `${prefix}${i}`));
+  const contractCall: fc.Arbitrary<Tx> = fc.oneof(
+    fc.record({ kind: fc.constant('wasm' as const), from: acct, contract: instance('c'), code: fc.constant('counter' as const), method: fc.constantFrom('inc', 'dec'), args: fc.array(word, { maxLength: 1 }), salt: fc.nat(1000) }),
+    fc.record({ kind: fc.constant('wasm' as const), from: acct, contract: instance('t'), code: fc.constant('token' as const), method: fc.constant('mint'), args: fc.tuple(word), salt: fc.nat(1000) }),
+    fc.record({ kind: fc.constant('wasm' as const), from: acct, contract: instance('t'), code: fc.constant('token' as const), method: fc.constant('transfer'), args: fc.tuple(acct.map(accountId), word), salt: fc.nat(1000) }),
+    fc.record({ kind: fc.constant('wasm' as const), from: acct, contract: instance('h'), code: fc.constant('hotspot' as const), method: fc.constant('touch'), args: fc.tuple(fc.bigInt(0n, 7n), word, fc.bigInt(0n, 30n), fc.bigInt(0n, 5n)), salt: fc.nat(1000) }),
+  );
   const tx: fc.Arbitrary<Tx> = fc.oneof(
+    contractCall,
     fc.record({ kind: fc.constant('transfer' as const), from: acct, to: acct, amount, salt: fc.nat(1000) }),
     fc.record({
       kind: fc.constant('call' as const), from: acct, contract: fc.constant('k'), slot: fc.nat(slots - 1),

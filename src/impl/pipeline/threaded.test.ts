@@ -27,6 +27,7 @@ const optionsArb = fc.record({
   workers: fc.integer({ min: 0, max: 2 }),
   minParallel: fc.integer({ min: 0, max: 6 }),
   commitThread: fc.boolean(),
+  parallel: fc.constantFrom('always' as const, 'adaptive' as const),
 });
 
 describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_DIST ? '' : ' (skipped: dist/ is missing, run npm run build)'}`, () => {
@@ -38,7 +39,7 @@ describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_
   });
   afterAll(async () => { await threads.close(); });
 
-  const equivalent = async (input: PipelineInput, opts: { depth: number; workers: number; minParallel: number; commitThread: boolean; arrivalsMs?: number[] }): Promise<void> => {
+  const equivalent = async (input: PipelineInput, opts: { depth: number; workers: number; minParallel: number; commitThread: boolean; parallel?: 'always' | 'adaptive'; arrivalsMs?: number[] }): Promise<void> => {
     const model = runSerial(input);
     const node = mod.ThreadedPipeline.create(input, { ...opts, threads });
     expect(node.ok).toBe(model.ok);

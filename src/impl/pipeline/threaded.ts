@@ -1,53 +1,67 @@
 /**
  * The pipeline on real threads. Three stages run as asynchronous loops joined by queues, so that
- * while the main thread orders block n + 1 and merges the execution of block n, a commit thread
- * hashes block n - 1 into the state root. Execution of a block is optimistic and parallel: its
- * transactions are split into contiguous runs, each run is executed on an execution worker thread
- * against the block's pre-state (seeing only its own run's earlier writes), and the main thread
- * then merges the outcomes in index order, checking every value each transaction read against the
- * state left by the transactions before it and re-executing those whose reads changed. A
- * transaction whose reads all match computes exactly what serial execution computes (execution is
- * a function of the values read), so the merged block equals serial execution whatever the
- * timing. Compiled JavaScript only: the worker threads load `worker.js` next to this module.
+ * while the main thread orders block n + 1 and merges the execution of block n, commit threads
+ * hash block n - 1 into the state root.
+ *
+ * Execution of a block is optimistic and parallel: its transactions are split into contiguous
+ * runs, each run is executed on an execution worker thread against the block's pre-state (seeing
+ * only its own run's earlier writes), and the main thread then merges the outcomes in index order,
+ * checking every value each transaction read against the state left by the transactions before it
+ * and re-executing those whose reads changed. A transaction whose reads all match computes exactly
+ * what serial execution computes (execution is a function of the values read), so the merged block
+ * equals serial execution whatever the timing.
+ *
+ * The state commitment is incremental (only the paths of written keys are rehashed) and split by
+ * the first nibble of the key paths over commit shard threads; the receipts tree is split the same
+ * way. Block finalization puts the shards' root children together into the two roots and announces
+ * the block.
+ *
+ * With depth 1, no execution workers and no commit threads, the same code is the serial pipeline
+ * (every stage of a block on the main thread, back to back, before the next block is ordered),
+ * which is what the benchmark compares against. Compiled JavaScript only: the worker threads load
+ * `worker.js` next to this module.
  */
 import { Worker } from 'node:worker_threads';
 import type { Result } from '../../model/encoding/result.js';
 import type { Block, LedgerEntry } from '../../model/consensus/ledger.js';
 import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
+import { keccak256 } from '../encoding/keccak.js';
+import { nodeHashOf } from '../store/hash.js';
 import { hex, receiptBytes, run, utf8 } from './exec.js';
-import { checkInput, indexKey, type Listener, type Subscription } from './pipeline.js';
-import { Commitment } from './trie.js';
+import { checkInput, type Listener, type Subscription } from './pipeline.js';
+import { Commitment, indexPath, keyPath } from './trie.js';
 import { executeRun, type ExecOutcome } from './exec.js';
-import type { CommitReply, CommitRequest, ExecReply, ExecRequest, GenesisRequest, WorkerRole } from './worker.js';
+import { type CommitReply, type CommitRequest, type ExecReply, type ExecRequest, type LoadRequest, type WorkerRole, unpackChildren } from './worker.js';
 
 /**
- * The threads a threaded pipeline runs on: execution workers and one commit worker. Starting a
- * thread costs tens of milliseconds, so a set can be started once and lent to many runs, one run
- * at a time.
+ * The threads a threaded pipeline runs on: execution workers and commit shards. Starting a thread
+ * costs tens of milliseconds, so a set can be started once and lent to many runs, one run at a
+ * time.
  */
 export class PipelineThreads {
   private readonly execWaiting: ((r: ExecReply) => void)[][];
-  private readonly commitWaiting: ((r: CommitReply) => void)[] = [];
+  private readonly commitWaiting: ((r: CommitReply) => void)[][];
   private failure: Error | null = null;
   private readonly failed: Promise<never>;
 
-  private constructor(readonly exec: readonly Worker[], private readonly committer: Worker) {
+  private constructor(readonly exec: readonly Worker[], readonly shards: readonly Worker[]) {
     this.execWaiting = exec.map(() => []);
+    this.commitWaiting = shards.map(() => []);
     exec.forEach((w, i) => w.on('message', (r: ExecReply) => this.execWaiting[i]!.shift()?.(r)));
-    committer.on('message', (r: CommitReply) => this.commitWaiting.shift()?.(r));
+    shards.forEach((w, i) => w.on('message', (r: CommitReply) => this.commitWaiting[i]!.shift()?.(r)));
     this.failed = new Promise<never>((_, reject) => {
-      for (const w of [...exec, committer]) w.on('error', (e) => { this.failure = e; reject(e); });
+      for (const w of [...exec, ...shards]) w.on('error', (e) => { this.failure = e; reject(e); });
     });
-    this.failed.catch(() => { /* reported through `failed` to the run in progress */ });
+    this.failed.catch(() => { /* reported through `crashed` to the run in progress */ });
   }
 
-  /** Starts `workers` execution threads and a commit thread running the compiled `worker.js` beside this module. */
-  static start(workers: number): PipelineThreads {
+  /** Starts `workers` execution threads and `commitShards` commit threads running the compiled `worker.js` beside this module. */
+  static start(workers: number, commitShards = 2): PipelineThreads {
     const url = new URL('./worker.js', import.meta.url);
     return new PipelineThreads(
       Array.from({ length: workers }, () => new Worker(url, { workerData: { role: 'exec' } satisfies WorkerRole })),
-      new Worker(url, { workerData: { role: 'commit' } satisfies WorkerRole }),
+      Array.from({ length: Math.max(1, commitShards) }, () => new Worker(url, { workerData: { role: 'commit' } satisfies WorkerRole })),
     );
   }
 
@@ -55,18 +69,19 @@ export class PipelineThreads {
   get crashed(): Promise<never> { return this.failed; }
   get error(): Error | null { return this.failure; }
 
-  execute(w: number, req: ExecRequest): Promise<ExecReply> {
+  execute(w: number, req: ExecRequest | LoadRequest): Promise<ExecReply> {
     return new Promise((resolve) => { this.execWaiting[w]!.push(resolve); this.exec[w]!.postMessage(req); });
   }
 
-  genesis(req: GenesisRequest): void { this.committer.postMessage(req); }
-
-  commit(req: CommitRequest): Promise<CommitReply> {
-    return new Promise((resolve) => { this.commitWaiting.push(resolve); this.committer.postMessage(req); });
+  commit(shard: number, req: CommitRequest): Promise<CommitReply> {
+    return new Promise((resolve) => {
+      this.commitWaiting[shard]!.push(resolve);
+      this.shards[shard]!.postMessage(req, [req.state.buffer as ArrayBuffer, req.receipts.buffer as ArrayBuffer]);
+    });
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.exec, this.committer].map((w) => w.terminate()));
+    await Promise.all([...this.exec, ...this.shards].map((w) => w.terminate()));
   }
 }
 
@@ -77,7 +92,15 @@ export interface ThreadedOptions {
   readonly workers?: number;
   /** Blocks with fewer transactions than this are executed on the main thread. */
   readonly minParallel?: number;
-  /** Whether the state commitment is computed on its own thread (true) or on the main thread. */
+  /**
+   * `always`: every block of at least `minParallel` transactions runs on the execution threads.
+   * `adaptive`: per block, whichever of the two the node predicts is faster, from what it measured
+   * on earlier blocks (time per transaction on the main thread; the round trip to the threads and
+   * the share of transactions re-executed at the merge), probing the threads again every eight
+   * blocks run on the main thread. Results are the same either way; only timing differs.
+   */
+  readonly parallel?: 'always' | 'adaptive';
+  /** Whether the state commitment is computed on the commit shard threads (true) or on the main thread. */
   readonly commitThread?: boolean;
   /** When each block becomes available to the ordering stage, in milliseconds from the start of `run`. */
   readonly arrivalsMs?: readonly number[];
@@ -92,8 +115,30 @@ export interface StageTimes {
   execute: number;
   /** The ordered merge on the main thread: read checks, re-executions, applying writes. */
   merge: number;
+  /** Hashing into the state and receipts trees: commit threads, or the main thread; includes routing the writes to the shards. */
   commit: number;
+  /** Putting the roots together and announcing the block. */
+  finalize: number;
   wallMs: number;
+}
+
+/**
+ * When each step of a block happened, in milliseconds from the start of `run`: its arrival, the
+ * start and end of its ordering, the start of its execution (when the execution stage took it),
+ * the end of execution proper, the end of the merge (its receipts announced), the start of the
+ * first commit work on it, the end of the commit (every shard's reply received) and its block
+ * finality event.
+ */
+export interface BlockTiming {
+  arrivalMs: number;
+  orderStartMs: number;
+  orderedMs: number;
+  execStartMs: number;
+  executedMs: number;
+  mergedMs: number;
+  commitStartMs: number;
+  committedMs: number;
+  finalMs: number;
 }
 
 export interface ThreadedCounters {
@@ -101,14 +146,21 @@ export interface ThreadedCounters {
   reexecuted: number;
   /** Transactions executed on worker threads. */
   parallel: number;
+  /** Blocks executed on the execution threads, and on the main thread. */
+  parallelBlocks: number;
+  inlineBlocks: number;
   maxInFlight: number;
 }
 
-interface Ordered { readonly seq: bigint; readonly hashes: readonly string[]; readonly txs: readonly Tx[] }
+interface Ordered { readonly index: number; readonly seq: bigint; readonly hashes: readonly string[]; readonly txs: readonly Tx[]; readonly ids: Int32Array }
 
-/** The state keys a transaction may read, so that a worker receives only the slice it needs. */
-const keysOf = (tx: Tx): readonly string[] =>
-  tx.kind === 'transfer' ? [`bal/${tx.from}`, `bal/${tx.to}`] : [`sto/${tx.contract}/${tx.slot}`, `bal/${tx.from}`];
+/**
+ * The state keys a transaction may read, so that a worker receives only the slice it needs; null
+ * when they are not known before running it (a contract's storage keys depend on its code), and
+ * the worker then receives every contract storage key of that contract instance.
+ */
+const keysOf = (tx: Tx): readonly string[] | null =>
+  tx.kind === 'transfer' ? [`bal/${tx.from}`, `bal/${tx.to}`] : tx.kind === 'call' ? [`sto/${tx.contract}/${tx.slot}`, `bal/${tx.from}`] : null;
 
 /** An unbounded queue whose `take` waits for the next item. */
 class Channel<T> {
@@ -120,24 +172,55 @@ class Channel<T> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+/** Growable byte buffer for packing a shard's entries. */
+class Packer {
+  private buf = new Uint8Array(4096);
+  length = 0;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  bytes(b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; }
+  u16(n: number): void { this.room(2); this.buf[this.length++] = n >> 8; this.buf[this.length++] = n & 0xff; }
+  u32(n: number): void { this.room(4); this.buf[this.length++] = n >>> 24; this.buf[this.length++] = (n >>> 16) & 0xff; this.buf[this.length++] = (n >>> 8) & 0xff; this.buf[this.length++] = n & 0xff; }
+  done(): Uint8Array { return this.buf.slice(0, this.length); }
+}
+
+type CommitWork = { readonly inline: { readonly root: Uint8Array; readonly receiptsRoot: Uint8Array; readonly busyMs: number } } | { readonly replies: Promise<CommitReply[]> };
+
 export class ThreadedPipeline {
   private readonly depth: number;
   private readonly workerCount: number;
   private readonly minParallel: number;
   private readonly commitThread: boolean;
   private readonly latest = new Map<string, bigint>();
+  /** The storage keys of each contract instance present in the latest state, for the execution workers' slices. */
+  private readonly contractKeys = new Map<string, string[]>();
   private readonly genesis: readonly (readonly [string, bigint])[];
+  /** The main thread's commitment, used when no commit threads are. */
   private readonly commitment = new Commitment();
+  /** Key paths by state key: Keccak-256 of a key is computed once per key. */
+  private readonly paths = new Map<string, Uint8Array>();
   private readonly listeners = new Set<{ readonly fn: Listener; readonly filter: Subscription }>();
   private readonly txBlock = new Map<string, bigint>();
+  /** The bodies as the execution workers hold them, and each hash's index there. */
+  private readonly bodyList: readonly Tx[];
+  private readonly bodyIndex = new Map<string, number>();
   readonly genesisRoot: string;
   readonly results: BlockResult[] = [];
   readonly duplicates: LedgerEntry[] = [];
   readonly log: TierEvent[] = [];
   /** The time each event of `log` was emitted, in milliseconds from the start of `run`. */
   readonly logTimesMs: number[] = [];
-  readonly times: StageTimes = { order: 0, execute: 0, merge: 0, commit: 0, wallMs: 0 };
-  readonly counters: ThreadedCounters = { reexecuted: 0, parallel: 0, maxInFlight: 0 };
+  /** Per block of the input, in input order. */
+  readonly timings: BlockTiming[];
+  readonly times: StageTimes = { order: 0, execute: 0, merge: 0, commit: 0, finalize: 0, wallMs: 0 };
+  readonly counters: ThreadedCounters = { reexecuted: 0, parallel: 0, parallelBlocks: 0, inlineBlocks: 0, maxInFlight: 0 };
+  /** What the adaptive execution policy has measured (milliseconds; NaN before the first measurement). */
+  private readonly policy = { inlineMsPerTx: NaN, overheadMs: NaN, reexecRate: 0, sinceProbe: 0 };
+  private reexecutedBefore = 0;
   private started = 0;
 
   private constructor(private readonly blocks: readonly Block[], private readonly bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: ThreadedOptions) {
@@ -146,17 +229,28 @@ export class ThreadedPipeline {
     this.minParallel = options.minParallel ?? 16;
     this.commitThread = options.commitThread ?? true;
     this.genesis = input.genesis.map((g) => [`bal/${g.account}`, g.balance] as const);
+    this.bodyList = [...bodies.values()];
+    [...bodies.keys()].forEach((h, i) => this.bodyIndex.set(h, i));
     for (const [k, v] of this.genesis) {
       this.latest.set(k, v);
-      this.commitment.put(utf8(k), utf8(v.toString()));
+      this.commitment.putPath(this.pathOf(k), keccak256(utf8(v.toString())));
     }
     this.genesisRoot = hex(this.commitment.root());
+    this.timings = blocks.map(() => ({ arrivalMs: 0, orderStartMs: 0, orderedMs: 0, execStartMs: 0, executedMs: 0, mergedMs: 0, commitStartMs: 0, committedMs: 0, finalMs: 0 }));
   }
 
   static create(input: PipelineInput, options: ThreadedOptions = {}): Result<ThreadedPipeline> {
     const bodies = checkInput(input);
     return bodies.ok ? { ok: true, value: new ThreadedPipeline(input.blocks, bodies.value, input, options) } : bodies;
   }
+
+  private pathOf(key: string): Uint8Array {
+    let p = this.paths.get(key);
+    if (p === undefined) { p = keyPath(utf8(key)); this.paths.set(key, p); }
+    return p;
+  }
+
+  private now(): number { return performance.now() - this.started; }
 
   /** Streams tier events to `fn` from now on; returns the function that ends the subscription. */
   subscribe(fn: Listener, filter: Subscription = {}): () => void {
@@ -167,7 +261,7 @@ export class ThreadedPipeline {
 
   private emit(e: TierEvent): void {
     this.log.push(e);
-    this.logTimesMs.push(performance.now() - this.started);
+    this.logTimesMs.push(this.now());
     const seq = e.tier === 'transaction' ? e.receipt.seq : e.seq;
     for (const { fn, filter } of this.listeners) {
       if (filter.seq !== undefined && filter.seq !== seq) continue;
@@ -181,25 +275,32 @@ export class ThreadedPipeline {
 
   /** Runs every block through the pipeline and stops the threads it started. */
   async run(): Promise<PipelineRun> {
-    this.started = performance.now();
     const own = this.options.threads === undefined && (this.workerCount > 0 || this.commitThread);
     const threads = this.options.threads ?? (own ? PipelineThreads.start(this.workerCount) : null);
     const workers = threads === null ? 0 : Math.min(this.workerCount, threads.exec.length);
-    const committer = this.commitThread ? threads : null;
-    committer?.genesis({ genesis: this.genesis });
+    const shards = this.commitThread && threads !== null ? threads : null;
+    // The shards start a new chain from the genesis state before the clock starts, as the main
+    // thread's commitment did in the constructor; their replies to it carry nothing needed.
+    if (shards !== null) await this.sendCommit(shards, 0n, [...this.genesis], [], true);
+    // Likewise the execution workers receive the transaction bodies before the clock starts.
+    if (threads !== null && workers > 0) await Promise.all(Array.from({ length: workers }, (_, w) => threads.execute(w, { load: this.bodyList })));
+    this.started = performance.now();
 
     const toExecute = new Channel<Ordered>();
-    const toCommit = new Channel<{ readonly block: Ordered; readonly receipts: Receipt[]; readonly root: Promise<CommitReply> }>();
+    const toCommit = new Channel<{ readonly block: Ordered; readonly receipts: Receipt[]; readonly work: CommitWork }>();
     const slotWaiters: (() => void)[] = [];
     let inFlight = 0;
 
     const orderLoop = async (): Promise<void> => {
       const seen = new Set<string>();
       for (const [b, block] of this.blocks.entries()) {
-        const at = this.options.arrivalsMs?.[b];
-        if (at !== undefined) { const wait = at - (performance.now() - this.started); if (wait > 0) await sleep(wait); }
+        const at = this.options.arrivalsMs?.[b] ?? 0;
+        this.timings[b]!.arrivalMs = at;
+        // Timers may fire a little early: sleep until the arrival time has really passed.
+        while (this.now() < at) await sleep(Math.max(1, at - this.now()));
         while (inFlight >= this.depth) await new Promise<void>((resolve) => { slotWaiters.push(resolve); });
-        const t0 = performance.now();
+        const t0 = this.now();
+        this.timings[b]!.orderStartMs = t0;
         const hashes: string[] = [];
         for (const prop of block.proposals) {
           prop.txs.forEach((tx, position) => {
@@ -209,9 +310,11 @@ export class ThreadedPipeline {
         }
         inFlight++;
         this.counters.maxInFlight = Math.max(this.counters.maxInFlight, inFlight);
-        const ordered = { seq: block.seq, hashes, txs: hashes.map((h) => this.bodies.get(h)!) };
+        const ordered = { index: b, seq: block.seq, hashes, txs: hashes.map((h) => this.bodies.get(h)!), ids: Int32Array.from(hashes, (h) => this.bodyIndex.get(h)!) };
         this.emit({ tier: 'ordering', seq: block.seq, txs: hashes });
-        this.times.order += performance.now() - t0;
+        const t1 = this.now();
+        this.times.order += t1 - t0;
+        this.timings[b]!.orderedMs = t1;
         toExecute.push(ordered);
       }
     };
@@ -219,21 +322,55 @@ export class ThreadedPipeline {
     const executeLoop = async (): Promise<void> => {
       for (let b = 0; b < this.blocks.length; b++) {
         const block = await toExecute.take();
+        this.timings[block.index]!.execStartMs = this.now();
         const { receipts, writes } = await this.executeBlock(block, threads, workers);
         for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
-        const request: CommitRequest = { seq: block.seq, writes: [...writes], receipts };
-        const root = committer !== null ? committer.commit(request) : Promise.resolve(this.commitInline(request));
-        toCommit.push({ block, receipts, root });
+        const t = this.timings[block.index]!;
+        t.mergedMs = this.now();
+        let work: CommitWork;
+        if (shards !== null) {
+          work = { replies: this.sendCommit(shards, block.seq, [...writes], receipts, false) };
+          this.times.commit += this.now() - t.mergedMs;
+        } else {
+          t.commitStartMs = t.mergedMs;
+          work = { inline: this.commitInline(writes, receipts) };
+          t.committedMs = this.now();
+        }
+        toCommit.push({ block, receipts, work });
       }
     };
 
     const commitLoop = async (): Promise<void> => {
       for (let b = 0; b < this.blocks.length; b++) {
-        const { block, receipts, root } = await toCommit.take();
-        const r = await root;
-        this.times.commit += r.busyMs;
-        this.results.push({ seq: block.seq, root: r.root, receiptsRoot: r.receiptsRoot, receipts });
-        this.emit({ tier: 'block', seq: block.seq, root: r.root, receiptsRoot: r.receiptsRoot, txCount: receipts.length });
+        const { block, receipts, work } = await toCommit.take();
+        const t = this.timings[block.index]!;
+        let root: Uint8Array;
+        let receiptsRoot: Uint8Array;
+        if ('inline' in work) {
+          ({ root, receiptsRoot } = work.inline);
+          this.times.commit += work.inline.busyMs;
+        } else {
+          const replies = await work.replies;
+          t.committedMs = this.now();
+          t.commitStartMs = Math.min(...replies.map((r) => r.startMs - performance.timeOrigin - this.started));
+          const f0 = this.now();
+          const state: (Uint8Array | undefined)[] = new Array(16).fill(undefined);
+          const rec: (Uint8Array | undefined)[] = new Array(16).fill(undefined);
+          for (const r of replies) {
+            this.times.commit += r.busyMs;
+            unpackChildren(r.state, state);
+            unpackChildren(r.receipts, rec);
+          }
+          root = nodeHashOf(state);
+          receiptsRoot = nodeHashOf(rec);
+          this.times.finalize += this.now() - f0;
+        }
+        const f1 = this.now();
+        const result: BlockResult = { seq: block.seq, root: hex(root), receiptsRoot: hex(receiptsRoot), receipts };
+        this.results.push(result);
+        this.emit({ tier: 'block', seq: block.seq, root: result.root, receiptsRoot: result.receiptsRoot, txCount: receipts.length });
+        t.finalMs = this.now();
+        this.times.finalize += t.finalMs - f1;
         inFlight--;
         slotWaiters.shift()?.();
       }
@@ -245,16 +382,35 @@ export class ThreadedPipeline {
     } finally {
       if (own) await threads?.close();
     }
-    this.times.wallMs = performance.now() - this.started;
+    this.times.wallMs = this.now();
     return { genesisRoot: this.genesisRoot, blocks: this.results, duplicates: this.duplicates, events: this.log };
   }
 
-  private commitInline(req: CommitRequest): CommitReply {
+  /** Routes a block's writes and receipts to the commit shards by the first nibble of their paths. */
+  private sendCommit(threads: PipelineThreads, seq: bigint, writes: readonly (readonly [string, bigint])[], receipts: readonly Receipt[], reset: boolean): Promise<CommitReply[]> {
+    const k = threads.shards.length;
+    const state = Array.from({ length: k }, () => new Packer());
+    const rec = Array.from({ length: k }, () => new Packer());
+    for (const [key, v] of writes) {
+      const path = this.pathOf(key);
+      const p = state[(path[0]! >> 4) % k]!;
+      const value = utf8(v.toString());
+      p.bytes(path); p.u16(value.length); p.bytes(value);
+    }
+    receipts.forEach((r, i) => {
+      const p = rec[(indexPath(i)[0]! >> 4) % k]!;
+      const bytes = receiptBytes(r);
+      p.u32(i); p.u16(bytes.length); p.bytes(bytes);
+    });
+    return Promise.all(state.map((s, i) => threads.commit(i, { seq, reset, state: s.done(), receipts: rec[i]!.done() })));
+  }
+
+  private commitInline(writes: ReadonlyMap<string, bigint>, receipts: readonly Receipt[]): { root: Uint8Array; receiptsRoot: Uint8Array; busyMs: number } {
     const t0 = performance.now();
-    for (const [k, v] of req.writes) this.commitment.put(utf8(k), utf8(v.toString()));
-    const receipts = new Commitment();
-    req.receipts.forEach((r, i) => receipts.put(indexKey(i), receiptBytes(r)));
-    return { seq: req.seq, root: hex(this.commitment.root()), receiptsRoot: hex(receipts.root()), busyMs: performance.now() - t0 };
+    for (const [k, v] of writes) this.commitment.putPath(this.pathOf(k), keccak256(utf8(v.toString())));
+    const rc = new Commitment();
+    receipts.forEach((r, i) => rc.putPath(indexPath(i), keccak256(receiptBytes(r))));
+    return { root: this.commitment.root(), receiptsRoot: rc.root(), busyMs: performance.now() - t0 };
   }
 
   /** Executes one block on the post-state of the block before it and makes its writes the latest state. */
@@ -262,24 +418,39 @@ export class ThreadedPipeline {
     const n = block.txs.length;
     let outcomes: readonly ExecOutcome[];
     let optimistic: boolean;
-    if (threads === null || workers === 0 || n < Math.max(1, this.minParallel)) {
+    const timing = this.timings[block.index]!;
+    const start = performance.now();
+    if (threads === null || workers === 0 || n < Math.max(1, this.minParallel) || !this.chooseParallel(n, Math.min(workers, n))) {
       const t0 = performance.now();
       outcomes = executeRun(block.txs, this.latest);
       this.times.execute += performance.now() - t0;
       optimistic = false;
+      this.counters.inlineBlocks++;
     } else {
       const runs = Math.min(workers, n);
       const replies = await Promise.all(Array.from({ length: runs }, (_, w) => {
-        const txs = block.txs.slice(Math.floor((w * n) / runs), Math.floor(((w + 1) * n) / runs));
-        const state = new Map<string, bigint>();
-        for (const tx of txs) for (const k of keysOf(tx)) { const v = this.latest.get(k); if (v !== undefined) state.set(k, v); }
-        return threads.execute(w, { id: w, txs, state });
+        const lo = Math.floor((w * n) / runs);
+        const hi = Math.floor(((w + 1) * n) / runs);
+        const keys: string[] = [];
+        const values: bigint[] = [];
+        const contracts = new Set<string>();
+        const add = (k: string): void => { const v = this.latest.get(k); if (v !== undefined) { keys.push(k); values.push(v); } };
+        for (let i = lo; i < hi; i++) {
+          const tx = block.txs[i]!;
+          const ks = keysOf(tx);
+          if (ks !== null) ks.forEach(add);
+          else if (tx.kind === 'wasm' && !contracts.has(tx.contract)) { contracts.add(tx.contract); this.contractKeys.get(tx.contract)?.forEach(add); }
+        }
+        return threads.execute(w, { id: w, txs: block.ids.subarray(lo, hi), keys, values });
       }));
       for (const r of replies) this.times.execute += r.busyMs;
       outcomes = replies.flatMap((r) => r.outcomes);
       this.counters.parallel += n;
+      this.counters.parallelBlocks++;
       optimistic = true;
     }
+    timing.executedMs = this.now();
+    this.reexecutedBefore = this.counters.reexecuted;
     const t0 = performance.now();
     const writes = new Map<string, bigint>();
     const read = (k: string): bigint => this.latest.get(k) ?? 0n;
@@ -290,11 +461,46 @@ export class ThreadedPipeline {
         result = { ...again, reads: [] };
         this.counters.reexecuted++;
       }
-      for (const [k, v] of result.writes) { this.latest.set(k, v); writes.set(k, v); }
+      for (const [k, v] of result.writes) {
+        if (!this.latest.has(k) && k.startsWith('wsto/')) {
+          const contract = k.slice(5, k.indexOf('/', 5));
+          const list = this.contractKeys.get(contract);
+          if (list === undefined) this.contractKeys.set(contract, [k]); else list.push(k);
+        }
+        this.latest.set(k, v);
+        writes.set(k, v);
+      }
       return { tx: block.hashes[index]!, seq: block.seq, index, status: result.status, code: result.code, output: result.output };
     });
-    this.times.merge += performance.now() - t0;
+    const end = performance.now();
+    this.times.merge += end - t0;
+    if (n > 0) this.learn(n, optimistic, end - start, Math.min(workers, n));
     return { receipts, writes };
+  }
+
+  /** Whether the adaptive policy runs a block of n transactions on `runs` execution threads. */
+  private chooseParallel(n: number, runs: number): boolean {
+    if (this.options.parallel !== 'adaptive') return true;
+    const p = this.policy;
+    if (Number.isNaN(p.inlineMsPerTx)) return false;
+    if (Number.isNaN(p.overheadMs) || p.sinceProbe >= 8) return true;
+    const serial = n * p.inlineMsPerTx;
+    return p.overheadMs + serial / runs + p.reexecRate * serial < serial;
+  }
+
+  /** Updates the policy's estimates from a block's execution and merge time. */
+  private learn(n: number, parallel: boolean, ms: number, runs: number): void {
+    const p = this.policy;
+    const ema = (old: number, x: number): number => (Number.isNaN(old) ? x : (old + x) / 2);
+    if (!parallel) {
+      p.inlineMsPerTx = ema(p.inlineMsPerTx, ms / n);
+      p.sinceProbe++;
+      return;
+    }
+    const reexec = this.counters.reexecuted - this.reexecutedBefore;
+    p.reexecRate = ema(p.reexecRate, reexec / n);
+    if (!Number.isNaN(p.inlineMsPerTx)) p.overheadMs = ema(p.overheadMs, Math.max(0, ms - (n * p.inlineMsPerTx) / runs - (reexec * p.inlineMsPerTx)));
+    p.sinceProbe = 0;
   }
 }
 

@@ -1,52 +1,106 @@
 /**
- * The code a pipeline worker thread runs. An execution worker runs a contiguous run of a block's
- * transactions in order against the block's pre-state, applying the run's own writes as it goes,
- * and reports each transaction's outcome with the values it read, so the ordered merge can check
- * them. The commit worker keeps the state commitment and hashes each executed block's writes and
- * receipts into its state root and receipts root, while execution moves on to the next block.
+ * The code a pipeline worker thread runs.
+ *
+ * An execution worker runs a contiguous run of a block's transactions in order against the
+ * block's pre-state, applying the run's own writes as it goes, and reports each transaction's
+ * outcome with the values it read, so the ordered merge can check them.
+ *
+ * A commit shard keeps one part of the state commitment: the subtrees under the root's children
+ * whose nibbles the main thread routes to it. For each executed block it hashes the values of its
+ * part of the block's writes into its subtrees (rehashing only dirty paths), builds its part of
+ * the receipts tree, and replies with the hashes of its root children; the main thread puts the
+ * shards' children side by side into the two root nodes. Shards work on block n while the
+ * execution workers run block n + 1.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Tx, Receipt } from '../../model/pipeline/tx.js';
+import type { Tx } from '../../model/pipeline/tx.js';
 import type { ExecOutcome } from './exec.js';
-import { executeRun, hex, receiptBytes, utf8 } from './exec.js';
-import { Commitment } from './trie.js';
+import { executeRun } from './exec.js';
+import { keccak256 } from '../encoding/keccak.js';
+import { Commitment, indexPath } from './trie.js';
 
-export interface ExecRequest { readonly id: number; readonly txs: readonly Tx[]; readonly state: ReadonlyMap<string, bigint> }
+/** The transaction bodies of a run, sent once before it starts (as a node holds disseminated bodies before they are ordered). */
+export interface LoadRequest { readonly load: readonly Tx[] }
+/** A contiguous run of a block: indices into the loaded bodies, and the pre-state of the keys they may read. */
+export interface ExecRequest { readonly id: number; readonly txs: Int32Array; readonly keys: readonly string[]; readonly values: readonly bigint[] }
 export interface ExecReply { readonly id: number; readonly outcomes: readonly ExecOutcome[]; readonly busyMs: number }
 
-export interface CommitRequest { readonly seq: bigint; readonly writes: readonly (readonly [string, bigint])[]; readonly receipts: readonly Receipt[] }
-export interface CommitReply { readonly seq: bigint; readonly root: string; readonly receiptsRoot: string; readonly busyMs: number }
-
-export interface GenesisRequest { readonly genesis: readonly (readonly [string, bigint])[] }
+/**
+ * One block's share of a commit shard, packed to cross the thread boundary as two transferred
+ * buffers: `state` holds entries `path (32 bytes) | length (2 bytes) | value bytes`, `receipts`
+ * holds `index (4 bytes) | length (2 bytes) | receipt bytes`. `reset` starts a new chain.
+ */
+export interface CommitRequest { readonly seq: bigint; readonly reset: boolean; readonly state: Uint8Array; readonly receipts: Uint8Array }
+/**
+ * The shard's root children after the block: 16 entries of `present (1 byte) | hash (32 bytes)`
+ * for the state tree and for the receipts tree, and when it worked (epoch milliseconds).
+ */
+export interface CommitReply { readonly seq: bigint; readonly state: Uint8Array; readonly receipts: Uint8Array; readonly startMs: number; readonly busyMs: number }
 
 export type WorkerRole = { readonly role: 'exec' } | { readonly role: 'commit' };
 
-const indexKey = (i: number): Uint8Array => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
+/** Packs the 16 root children of a tree: presence byte and hash per nibble. */
+export const packChildren = (children: readonly (Uint8Array | undefined)[]): Uint8Array => {
+  const out = new Uint8Array(16 * 33);
+  children.forEach((h, n) => { if (h !== undefined) { out[n * 33] = 1; out.set(h, n * 33 + 1); } });
+  return out;
+};
+
+/** Reads back `packChildren` into `into`, filling only the nibbles present. */
+export const unpackChildren = (packed: Uint8Array, into: (Uint8Array | undefined)[]): void => {
+  for (let n = 0; n < 16; n++) if (packed[n * 33] === 1) into[n] = packed.slice(n * 33 + 1, n * 33 + 33);
+};
+
+/** Applies packed state entries to a commitment: value hashed here, path given. */
+export const applyState = (c: Commitment, buf: Uint8Array): void => {
+  for (let at = 0; at < buf.length;) {
+    const path = buf.slice(at, at + 32);
+    const len = (buf[at + 32]! << 8) | buf[at + 33]!;
+    c.putPath(path, keccak256(buf.subarray(at + 34, at + 34 + len)));
+    at += 34 + len;
+  }
+};
+
+/** Builds a fresh receipts commitment from packed receipt entries. */
+export const receiptsOf = (buf: Uint8Array): Commitment => {
+  const c = new Commitment();
+  for (let at = 0; at < buf.length;) {
+    const index = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+    const len = (buf[at + 4]! << 8) | buf[at + 5]!;
+    c.putPath(indexPath(index), keccak256(buf.subarray(at + 6, at + 6 + len)));
+    at += 6 + len;
+  }
+  return c;
+};
 
 const port = parentPort;
 const role = workerData as WorkerRole | null;
 // Only a thread started by the threaded pipeline (which passes a role) serves requests.
 if (port !== null && role !== null && typeof role === 'object' && (role.role === 'exec' || role.role === 'commit')) {
   if (role.role === 'exec') {
-    port.on('message', (req: ExecRequest) => {
+    let bodies: readonly Tx[] = [];
+    port.on('message', (req: ExecRequest | LoadRequest) => {
+      if ('load' in req) {
+        bodies = req.load;
+        port.postMessage({ id: -1, outcomes: [], busyMs: 0 } satisfies ExecReply);
+        return;
+      }
       const t0 = performance.now();
-      const outcomes = executeRun(req.txs, req.state);
+      const state = new Map<string, bigint>();
+      req.keys.forEach((k, i) => state.set(k, req.values[i]!));
+      const outcomes = executeRun(Array.from(req.txs, (i) => bodies[i]!), state);
       port.postMessage({ id: req.id, outcomes, busyMs: performance.now() - t0 } satisfies ExecReply);
     });
   } else {
-    // A genesis message starts a new chain; commit messages follow, one per block, in order.
     let state = new Commitment();
-    port.on('message', (req: CommitRequest | GenesisRequest) => {
+    port.on('message', (req: CommitRequest) => {
       const t0 = performance.now();
-      if ('genesis' in req) {
-        state = new Commitment();
-        for (const [k, v] of req.genesis) state.put(utf8(k), utf8(v.toString()));
-        return;
-      }
-      for (const [k, v] of req.writes) state.put(utf8(k), utf8(v.toString()));
-      const receipts = new Commitment();
-      req.receipts.forEach((r, i) => receipts.put(indexKey(i), receiptBytes(r)));
-      port.postMessage({ seq: req.seq, root: hex(state.root()), receiptsRoot: hex(receipts.root()), busyMs: performance.now() - t0 } satisfies CommitReply);
+      if (req.reset) state = new Commitment();
+      applyState(state, req.state);
+      const stateChildren = packChildren(state.childHashes());
+      const receiptChildren = packChildren(receiptsOf(req.receipts).childHashes());
+      const reply: CommitReply = { seq: req.seq, state: stateChildren, receipts: receiptChildren, startMs: performance.timeOrigin + t0, busyMs: performance.now() - t0 };
+      port.postMessage(reply, [stateChildren.buffer as ArrayBuffer, receiptChildren.buffer as ArrayBuffer]);
     });
   }
 }

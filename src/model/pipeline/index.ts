@@ -7,3 +7,4 @@
 export * from './tx.js';
 export * from './serial.js';
 export * from './tiers.js';
+export * from './contracts.js';

@@ -1,14 +1,15 @@
 /**
- * The transaction language of the pipeline's first increment and its execution semantics:
- * balance transfers and calls of a built-in counter contract (a deterministic stand-in for WASM
- * contract calls through the dMIR interpreter). Execution is a pure function of the transaction
- * and a read function over the pre-state; it returns the receipt fields and the writes.
+ * The transaction language of the pipeline and its execution semantics: balance transfers, calls
+ * of a built-in counter (slot arithmetic without code), and calls of WASM contracts run on the
+ * dMIR interpreter (`contracts.ts`). Execution is a pure function of the transaction and a read
+ * function over the pre-state; it returns the receipt fields and the writes.
  *
  * @module
  */
 import { type Result, ok, fail } from '../encoding/result.js';
 import { keccak256, utf8 } from '../encoding/hash.js';
 import { bytesToHex } from '../encoding/hex.js';
+import { CONTRACT_CODES, CONTRACT_METHODS, MAX_ARGS, runContract, type ContractCode } from './contracts.js';
 
 export type Account = string;
 
@@ -21,6 +22,18 @@ export type Tx =
       readonly slot: number;
       readonly op: 'add' | 'sub' | 'move';
       readonly amount: bigint;
+      readonly salt: number;
+    }
+  | {
+      readonly kind: 'wasm';
+      readonly from: Account;
+      /** The contract instance: its storage is `wsto/<contract>/<key>`. */
+      readonly contract: Account;
+      /** Which WASM module runs. */
+      readonly code: ContractCode;
+      readonly method: string;
+      /** Calldata words, each in [0, 2^64 - 1]. */
+      readonly args: readonly bigint[];
       readonly salt: number;
     };
 
@@ -41,20 +54,27 @@ export const MAX_SLOT = 255;
 export const MAX_SALT = 0xffff_ffff;
 const ACCOUNT = /^[a-z0-9]{1,16}$/;
 
-export const REVERT_CODES = ['Pipeline.Transfer.INSUFFICIENT_BALANCE', 'Pipeline.Call.UNDERFLOW'] as const;
+export const REVERT_CODES = ['Pipeline.Transfer.INSUFFICIENT_BALANCE', 'Pipeline.Call.UNDERFLOW', 'Pipeline.Contract.REVERT', 'Pipeline.Contract.TRAP'] as const;
 
 /**
  * A transaction is well formed when its accounts are 1 to 16 lowercase letters or digits, its
  * amount is in [0, 2^64 - 1], its slot in [0, 255], its salt in [0, 2^32 - 1] and its call
- * operation is add, sub or move.
+ * operation is add, sub or move; a WASM call names one of the contract codes and one of its
+ * methods and has at most four calldata words, each in [0, 2^64 - 1].
  *
- * @spec PIPE-TX-FORM.1
+ * @spec PIPE-TX-FORM.1 PIPE-CONTRACT-CODE.1
  */
 export const validateTx = (tx: Tx, where: string): Result<Tx> => {
   const accounts = tx.kind === 'transfer' ? [tx.from, tx.to] : [tx.from, tx.contract];
   const bad = accounts.find((a) => !ACCOUNT.test(a));
   if (bad !== undefined) return fail('Pipeline.Input.BAD_TX', `${where}: account ${JSON.stringify(bad)} is not 1 to 16 lowercase letters or digits`);
-  if (tx.amount < 0n || tx.amount > MAX_AMOUNT) return fail('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
+  if (tx.kind === 'wasm') {
+    if (!(CONTRACT_CODES as readonly string[]).includes(tx.code)) return fail('Pipeline.Input.BAD_TX', `${where}: unknown contract code ${JSON.stringify(tx.code)}`);
+    if (!CONTRACT_METHODS[tx.code].includes(tx.method)) return fail('Pipeline.Input.BAD_TX', `${where}: contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
+    if (tx.args.length > MAX_ARGS) return fail('Pipeline.Input.BAD_TX', `${where}: ${tx.args.length} calldata words, at most ${MAX_ARGS}`);
+    const arg = tx.args.findIndex((a) => a < 0n || a > MAX_AMOUNT);
+    if (arg >= 0) return fail('Pipeline.Input.BAD_TX', `${where}: calldata word ${arg} is outside [0, 2^64 - 1]`);
+  } else if (tx.amount < 0n || tx.amount > MAX_AMOUNT) return fail('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
   if (!Number.isSafeInteger(tx.salt) || tx.salt < 0 || tx.salt > MAX_SALT) return fail('Pipeline.Input.BAD_TX', `${where}: salt ${tx.salt} is outside [0, 2^32 - 1]`);
   if (tx.kind === 'call') {
     if (!Number.isSafeInteger(tx.slot) || tx.slot < 0 || tx.slot > MAX_SLOT) return fail('Pipeline.Input.BAD_TX', `${where}: slot ${tx.slot} is outside [0, 255]`);
@@ -65,15 +85,18 @@ export const validateTx = (tx: Tx, where: string): Result<Tx> => {
 
 /**
  * The text form of a transaction, the bytes its hash is taken over:
- * `transfer:<from>:<to>:<amount>:<salt>` or `call:<from>:<contract>:<slot>:<op>:<amount>:<salt>`,
- * integers in decimal without leading zeros.
+ * `transfer:<from>:<to>:<amount>:<salt>`, `call:<from>:<contract>:<slot>:<op>:<amount>:<salt>` or
+ * `wasm:<from>:<contract>:<code>:<method>:<args, comma separated>:<salt>`, integers in decimal
+ * without leading zeros.
  *
  * @spec PIPE-TX-HASH.1
  */
 export const txText = (tx: Tx): string =>
   tx.kind === 'transfer'
     ? `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}`
-    : `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`;
+    : tx.kind === 'call'
+      ? `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`
+      : `wasm:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
 
 /** The hash of a transaction: Keccak-256 of the UTF-8 of its text form, lowercase 0x-hex. @spec PIPE-TX-HASH.1 */
 export const txHash = (tx: Tx): string => bytesToHex(keccak256(utf8(txText(tx))));
@@ -102,11 +125,13 @@ const revert = (code: string, output: bigint): Effect => ({ status: 'revert', co
  * - call sub: reverts with UNDERFLOW when slot < amount (output: the slot value); else slot -= amount.
  * - call move: reverts with INSUFFICIENT_BALANCE when the caller's balance is below the amount;
  *   otherwise moves the amount from the caller's balance into the slot (output: the new slot value).
+ * - wasm: the contract method on the dMIR interpreter (PIPE-CONTRACT-EXEC.1).
  * A revert writes nothing.
  *
- * @spec PIPE-EXEC-TRANSFER.1 PIPE-EXEC-CALL.1 PIPE-EXEC-REVERT.1
+ * @spec PIPE-EXEC-TRANSFER.1 PIPE-EXEC-CALL.1 PIPE-EXEC-REVERT.1 PIPE-CONTRACT-EXEC.1
  */
 export const executeTx = (tx: Tx, read: (key: string) => bigint): Effect => {
+  if (tx.kind === 'wasm') return runContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
   if (tx.kind === 'transfer') {
     const fromBal = read(balanceKey(tx.from));
     if (fromBal < tx.amount) return revert('Pipeline.Transfer.INSUFFICIENT_BALANCE', fromBal);
