@@ -8,6 +8,7 @@ import { storeBench } from './store.js';
 import { spnComparisons } from './spn.js';
 import { pipelineBench } from './pipeline.js';
 import { consensusBench } from './consensus.js';
+import { evmBench } from './evm.js';
 import { textTable } from '../src/conformance/runner/report.js';
 
 /** A workload benchmark that runs itself and returns its JSON result and a table. */
@@ -21,6 +22,7 @@ const AREAS: Readonly<Record<string, (() => readonly Comparison[]) | CustomBench
   spn: spnComparisons,
   pipeline: pipelineBench,
   consensus: consensusBench,
+  evm: evmBench,
 };
 
 const main = async (): Promise<number> => {

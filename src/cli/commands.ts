@@ -11,8 +11,10 @@ import { formatRunTable, reportToJUnit, reportToJson, textTable } from '../confo
 import { SPEC_VERSION } from '../conformance/version.js';
 import { checkVectorTree } from '../conformance/vectors/check.js';
 import { runModelChecks, type ModelCheckResult } from '../conformance/model-checks.js';
+import { runTraceValidation } from '../conformance/tla/trace-validation.js';
 import { buildTraceMatrix, formatTraceMatrix, traceMatrixToJson } from '../conformance/trace/index.js';
 import { runWasmCommand } from './run-wasm.js';
+import { runEvmCommand } from './run-evm.js';
 import { ethereumStateTestsCommand } from './ext-ethereum.js';
 
 export interface Io {
@@ -28,6 +30,7 @@ const kindOption = { name: 'kind', value: 'kind', repeatable: true, help: 'only 
 
 const COMMANDS: readonly (CommandSpec & { readonly run: (args: ParsedArgs, io: Io) => Promise<number> })[] = [
   runWasmCommand,
+  runEvmCommand,
   ethereumStateTestsCommand,
   {
     name: 'verify',
@@ -79,6 +82,12 @@ const COMMANDS: readonly (CommandSpec & { readonly run: (args: ParsedArgs, io: I
     summary: 'Exhaustively explore the TS model state machines and compare their distinct-state counts with the TLA+ twins.',
     options: [],
     run: (args, io) => modelChecks(args, io, ['explore']),
+  },
+  {
+    name: 'check trace',
+    summary: 'Validate seeded runs of the TS consensus model against the next-state relation of spec/tla/MyBA.tla.',
+    options: [{ name: 'runs', value: 'n', help: 'number of random runs (default 20)' }, { name: 'seed', value: 'n', help: 'seed of the runs (default 20261127)' }],
+    run: checkTrace,
   },
   {
     name: 'trace',
@@ -234,6 +243,21 @@ async function modelChecks(args: ParsedArgs, io: Io, which: readonly ('tla' | 'e
   const results = await runModelChecks(packageRoot(), which, jar === undefined ? {} : { jar });
   io.out(results.map((r) => r.details).join('\n\n'));
   return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
+}
+
+async function checkTrace(args: ParsedArgs, io: Io): Promise<number> {
+  const runs = intOption(args, 'runs', 20, 'check trace');
+  const seed = intOption(args, 'seed', 20261127, 'check trace');
+  for (const r of [runs, seed]) {
+    if (!r.ok) {
+      io.err(`${r.error.code}: ${r.error.message}`);
+      return EXIT.usage;
+    }
+  }
+  if (!runs.ok || !seed.ok) return EXIT.usage;
+  const r = await runTraceValidation(packageRoot(), { runs: runs.value, seed: seed.value });
+  io.out(r.details);
+  return r.ok ? EXIT.ok : EXIT.failed;
 }
 
 async function trace(args: ParsedArgs, io: Io): Promise<number> {

@@ -13,6 +13,11 @@ const isEntry = (): boolean => {
 };
 
 if (isEntry()) {
+  // A reader that closes early (`pharos-spec ... | head`) is not an error of the command.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   const io = { out: (s: string) => void process.stdout.write(`${s}\n`), err: (s: string) => void process.stderr.write(`${s}\n`) };
   runCli(process.argv.slice(2), io).then(
     (code) => { process.exitCode = code; },

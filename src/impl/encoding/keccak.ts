@@ -197,12 +197,14 @@ const absorb = (): void => {
 export const keccak256 = (data: Uint8Array): Uint8Array => {
   state.fill(0);
   let offset = 0;
+  // Byte loops instead of `block.set(data.subarray(...))`: a subarray view per block is an
+  // allocation, and most inputs here are a block or two long.
   for (; offset + RATE <= data.length; offset += RATE) {
-    block.set(data.subarray(offset, offset + RATE));
+    for (let i = 0; i < RATE; i++) block[i] = data[offset + i]!;
     absorb();
   }
   block.fill(0);
-  block.set(data.subarray(offset));
+  for (let i = offset; i < data.length; i++) block[i - offset] = data[i]!;
   block[data.length - offset] = 0x01;
   block[RATE - 1] = 0x80 | block[RATE - 1]!;
   absorb();
