@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { executeCall, type Account, type Address, type BlockEnv, type CallOutcome, type WorldState } from '../../model/evm/index.js';
 import { executeCallLowered, interpreterRunner, type LoweredRunner } from '../../model/evm/lower-exec.js';
 import { engineRunner } from '../../impl/evm/index.js';
-import { plainState } from './execute.js';
+import { plainState } from '../../impl/evm/plain.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/cross-vm/state.json', import.meta.url));
 const SHOP = '0x1000000000000000000000000000000000000c01';

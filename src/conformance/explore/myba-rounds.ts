@@ -8,7 +8,7 @@
  * @module
  */
 import { type Result, ok, fail } from '../../model/encoding/result.js';
-import type { CfgValue } from '../tla/cfg.js';
+import { cfgReaders, type CfgValue } from '../tla/cfg.js';
 import type { Action, Invariant, Machine } from './explore.js';
 
 /** ZERO is 0; proposal hashes are 1..3. */
@@ -62,21 +62,12 @@ const localKey = (l: Local): string => `${l.own.join(',')}/${l.vote}/${l.est}/${
 
 /** Builds the configuration from a cfg's constants (`PromLock` is TRUE or FALSE). */
 export const roundsFromConstants = (constants: ReadonlyMap<string, CfgValue>): Result<Machine<RoundsState>> => {
-  const int = (name: string): number | undefined => {
-    const v = constants.get(name);
-    return v?.kind === 'int' ? v.value : undefined;
-  };
-  const ints = (name: string): readonly number[] | undefined => {
-    const v = constants.get(name);
-    if (v?.kind !== 'set' || v.elements.some((e) => e.kind !== 'int')) return undefined;
-    return v.elements.map((e) => (e.kind === 'int' ? e.value : 0));
-  };
-  const lock = constants.get('PromLock');
-  const [n, f, byzantine, hashes, maxRound] = [int('N'), int('F'), ints('Byzantine'), ints('Hashes'), int('MaxRound')];
-  if (n === undefined || f === undefined || byzantine === undefined || hashes === undefined || maxRound === undefined || lock?.kind !== 'model' || (lock.name !== 'TRUE' && lock.name !== 'FALSE')) {
+  const { int, ints, bool } = cfgReaders(constants);
+  const [n, f, byzantine, hashes, maxRound, promLock] = [int('N'), int('F'), ints('Byzantine'), ints('Hashes'), int('MaxRound'), bool('PromLock')];
+  if (n === undefined || f === undefined || byzantine === undefined || hashes === undefined || maxRound === undefined || promLock === undefined) {
     return fail('Consensus.MybaRounds.BAD_CONSTANTS', 'the cfg must set N, F, MaxRound to integers, Byzantine and Hashes to sets of integers and PromLock to TRUE or FALSE');
   }
-  const config = roundsConfig({ n, f, byzantine, hashes, maxRound, promLock: lock.name === 'TRUE' });
+  const config = roundsConfig({ n, f, byzantine, hashes, maxRound, promLock });
   return config.ok ? ok(roundsMachine(config.value)) : config;
 };
 

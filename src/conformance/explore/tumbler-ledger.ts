@@ -9,7 +9,7 @@
  */
 import { type Result, ok, fail } from '../../model/encoding/result.js';
 import { type TxHash, buildLedger, designatedProposer } from '../../model/consensus/ledger.js';
-import type { CfgValue } from '../tla/cfg.js';
+import { cfgReaders, type CfgValue } from '../tla/cfg.js';
 import type { Action, Invariant, Machine } from './explore.js';
 
 export interface LedgerTwinConfig {
@@ -105,19 +105,7 @@ export const ledgerTwinMachine = (c: LedgerTwinConfig): Result<Machine<LedgerTwi
 
 /** Builds the twin from a cfg's constants. */
 export const ledgerTwinFromConstants = (constants: ReadonlyMap<string, CfgValue>): Result<Machine<LedgerTwinState>> => {
-  const int = (name: string): number | undefined => {
-    const v = constants.get(name);
-    return v?.kind === 'int' ? v.value : undefined;
-  };
-  const ints = (name: string): readonly number[] | undefined => {
-    const v = constants.get(name);
-    if (v?.kind !== 'set' || v.elements.some((e) => e.kind !== 'int')) return undefined;
-    return v.elements.map((e) => (e.kind === 'int' ? e.value : 0));
-  };
-  const bool = (name: string): boolean | undefined => {
-    const v = constants.get(name);
-    return v?.kind === 'model' && (v.name === 'TRUE' || v.name === 'FALSE') ? v.name === 'TRUE' : undefined;
-  };
+  const { int, ints, bool } = cfgReaders(constants);
   const [n, maxSeq, byzantine, proposers, txs, dedup, agreed] = [int('N'), int('MaxSeq'), ints('Byzantine'), ints('Proposers'), ints('Txs'), bool('Dedup'), bool('Agreed')];
   if (n === undefined || maxSeq === undefined || byzantine === undefined || proposers === undefined || txs === undefined || dedup === undefined || agreed === undefined) {
     return fail('Consensus.TumblerLedger.BAD_CONSTANTS', 'the cfg must set N and MaxSeq to integers, Byzantine, Proposers and Txs to sets of integers, Dedup and Agreed to TRUE or FALSE');

@@ -16,6 +16,27 @@ export type CfgValue =
   | { readonly kind: 'set'; readonly elements: readonly CfgValue[] }
   | { readonly kind: 'substitution'; readonly definition: string };
 
+/** Typed readers of a cfg's constants; each answers undefined when the constant is absent or of another kind. */
+export const cfgReaders = (constants: ReadonlyMap<string, CfgValue>): {
+  readonly int: (name: string) => number | undefined;
+  readonly ints: (name: string) => readonly number[] | undefined;
+  readonly bool: (name: string) => boolean | undefined;
+} => ({
+  int: (name) => {
+    const v = constants.get(name);
+    return v?.kind === 'int' ? v.value : undefined;
+  },
+  ints: (name) => {
+    const v = constants.get(name);
+    if (v?.kind !== 'set' || v.elements.some((e) => e.kind !== 'int')) return undefined;
+    return v.elements.map((e) => (e.kind === 'int' ? e.value : 0));
+  },
+  bool: (name) => {
+    const v = constants.get(name);
+    return v?.kind === 'model' && (v.name === 'TRUE' || v.name === 'FALSE') ? v.name === 'TRUE' : undefined;
+  },
+});
+
 export interface TlcConfig {
   /** `\* spec: Name.tla`, when the cfg names its module explicitly. */
   readonly specPragma?: string;

@@ -11,8 +11,8 @@ import { instantiateEngine, type EngineInstance } from '../dmir/engine.js';
 import { executeCallLowered, lowerVerified, type LoweredHostFunction, type LoweredOutcome, type LoweredRunner } from '../../model/evm/lower-exec.js';
 import { HOST_IMPORTS } from '../../model/evm/host.js';
 import { keccak256 } from '../encoding/keccak.js';
-import type { Account, BlockEnv } from '../../model/evm/index.js';
-import type { PlainAccount, PlainCallInput, PlainCallOutput } from './ethereumjs.js';
+import type { PlainCallInput, PlainCallOutput } from './ethereumjs.js';
+import { runPlainCall } from './plain.js';
 
 interface Pool { readonly idle: EngineInstance[] }
 /** Instances by code, least recently used first; at most MAX_CODES codes keep instances. */
@@ -70,27 +70,11 @@ export const engineRunner: LoweredRunner = (code, gas, host): LoweredOutcome => 
 /** Drops every cached instance (for benchmarks that measure cold starts). */
 export const clearEngineCache = (): void => { pools.clear(); };
 
-const plainState = (s: ReadonlyMap<string, Account>): PlainAccount[] =>
-  [...s].map(([address, a]) => ({ address, nonce: a.nonce, balance: a.balance, code: a.code, storage: [...a.storage].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)) }))
-    .sort((x, y) => (x.address < y.address ? -1 : 1));
-
 /**
  * A bare message call (EVM-CALL-EXECUTE.1) on the Pharos engine: lowered code on compiled dMIR.
  *
  * @spec EVM-CALL-EXECUTE.1 EVM-LOWER-EXEC.1
  */
-export const executeCallOnEngine = (input: PlainCallInput, runner: LoweredRunner = engineRunner): Result<PlainCallOutput> => {
-  const pre = new Map<string, Account>(input.accounts.map((a) => [a.address, { nonce: a.nonce, balance: a.balance, code: a.code, storage: new Map(a.storage.filter(([, v]) => v !== 0n)) }]));
-  const block: BlockEnv = { ...input.block, chainId: 1n, blobBaseFee: 1n, blockHashes: [] };
-  const r = executeCallLowered(pre, block, input.gasPrice, input.call, runner, keccak256);
-  if (!r.ok) return r;
-  const o = r.value;
-  return {
-    ok: true,
-    value: {
-      status: o.status, output: o.output, gasUsed: o.gasUsed, refund: o.refund,
-      logs: o.logs.map((l) => ({ address: l.address, topics: l.topics.map((t) => BigInt('0x' + Buffer.from(t).toString('hex'))), data: l.data })),
-      accounts: plainState(o.state),
-    },
-  };
-};
+export const executeCallOnEngine = (input: PlainCallInput, runner: LoweredRunner = engineRunner): Result<PlainCallOutput> =>
+  runPlainCall(input, (pre, block, gasPrice, call) => executeCallLowered(pre, block, gasPrice, call, runner, keccak256));
+
