@@ -280,7 +280,7 @@ describe('pages, segments and reclamation', () => {
   };
 
   it('STORE-DMM-SLOT.1 STORE-PAGE-LAYOUT.1 STORE-PAGE-KEY.2 STORE-PAGE-BASE.2 STORE-PAGE-DELTA.2: page records round-trip, and base plus delta replays to the page at every version', () => {
-    const leaf = { k: 1 as const, version: 3, path: new Uint8Array(32).fill(0x12), valueHash: new Uint8Array(32).fill(9), file: 1, offset: 40, length: 30 };
+    const leaf = { k: 1 as const, version: 3, path: new Uint8Array(32).fill(0x12), valueHash: new Uint8Array(32).fill(9), file: 1, offset: 40, length: 30, hash: undefined };
     const node = { k: 2 as const, version: 5, hash: new Uint8Array(32).fill(7) };
     // Page "12": top child 3 holds an index node whose child 4 is a leaf with path 1234... (slot 16 + 3 * 16 + 4).
     const leafUnder = { ...leaf, path: Uint8Array.from([0x12, 0x34, ...new Uint8Array(30)]) };

@@ -18,7 +18,7 @@ import { type Counters, zeroCounters } from './counters.js';
 import { EMPTY_ROOT, equalBytes, keccak256, keyPath, nibble, toHex } from './hash.js';
 import { CorruptError, Segment, segmentIndexName, segmentLogName } from './lsvps.js';
 import {
-  BASE, DELTA, type Item, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, applyItems, applyRecord, clonePage, copyPage, ownNode, decodePageRecord, emptyPage, encodePageRecord, nodeHashOfSlots, settle, slotAt, slotHash,
+  BASE, DELTA, type Item, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, applyItems, applyRecord, clonePage, leafAt, copyPage, ownNode, decodePageRecord, emptyPage, encodePageRecord, nodeHashOfSlots, settle, slotAt, slotHash,
 } from './page.js';
 import { type ProofLevelData, type Terminal, writeProof } from './proof.js';
 
@@ -338,7 +338,7 @@ export class PharosStore {
         if (rec.version <= from || rec.version > latest || rec.version < prevVersion) throw new CorruptError(`value ${where} has version ${rec.version}, out of order after checkpoint ${from}`);
         prevVersion = rec.version;
         const path = keyPath(rec.key);
-        const leaf: Leaf | null = rec.value === null ? null : { k: 1, version: rec.version, path, valueHash: keccak256(rec.value), file: id, offset: begin + fr.offset, length: fr.payload.length + FRAME_HEADER };
+        const leaf: Leaf | null = rec.value === null ? null : { k: 1, version: rec.version, path, valueHash: keccak256(rec.value), file: id, offset: begin + fr.offset, length: fr.payload.length + FRAME_HEADER, hash: undefined };
         let batch = batches.get(rec.version);
         if (batch === undefined) batches.set(rec.version, (batch = []));
         batch.push({ path, hex: toHex(path), leaf });
@@ -507,7 +507,7 @@ export class PharosStore {
         // The node no longer separates two keys: it disappears and a lone leaf moves up. A page
         // that disappears records its last slot as emptied, so that its changes read as an empty page.
         if (even) { if (count === 1) this.setSlot(page, slots.indexOf(only), null, only); } else page.nodes[idx] = null;
-        return count === 0 ? null : { ...(only as Leaf), version: v };
+        return count === 0 ? null : leafAt(only as Leaf, v);
       }
       return { k: 2, version: v, hash: nodeHashOfSlots(slots) };
     }
@@ -521,7 +521,7 @@ export class PharosStore {
     }
     if (cur !== null && !overridden) {
       if (puts.length === 0) return cur;
-      puts.push({ path: cur.path, hex: toHex(cur.path), leaf: { ...cur, version: v } });
+      puts.push({ path: cur.path, hex: toHex(cur.path), leaf: leafAt(cur, v) });
       puts.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
     }
     if (puts.length === 0) return null;
@@ -629,7 +629,7 @@ export class PharosStore {
       if (op.op === 'put') values.bytes(op.value);
       values.patchU32(at, values.length - at - FRAME_HEADER);
       values.patchU32(at + 4, checksum(values.view_().subarray(at + FRAME_HEADER)));
-      const leaf: Leaf | null = op.op === 'put' ? { k: 1, version: v, path, valueHash: keccak256(op.value), file: vf.id, offset: vf.size + at, length: values.length - at } : null;
+      const leaf: Leaf | null = op.op === 'put' ? { k: 1, version: v, path, valueHash: keccak256(op.value), file: vf.id, offset: vf.size + at, length: values.length - at, hash: undefined } : null;
       work.push({ path, hex, leaf });
     }
     work.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));

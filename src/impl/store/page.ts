@@ -16,9 +16,16 @@ export interface Leaf {
   readonly file: number;
   readonly offset: number;
   readonly length: number;
-  /** Computed on first use; the leaf hash never depends on the location. */
-  hash?: Uint8Array;
+  /**
+   * Computed on first use; the leaf hash never depends on the location. Every leaf is created with
+   * the field (undefined until computed), so that all leaves share one object shape.
+   */
+  hash: Uint8Array | undefined;
 }
+
+/** The same leaf at another version (a leaf moving to another depth keeps its hash). */
+export const leafAt = (l: Leaf, version: number): Leaf => ({ k: 1, version, path: l.path, valueHash: l.valueHash, file: l.file, offset: l.offset, length: l.length, hash: l.hash });
+
 export interface NodeRef {
   readonly k: 2;
   readonly version: number;
@@ -164,7 +171,7 @@ const readContent = (r: ByteReader, version: number, what: string, i: number): S
   const kind = r.u8('slot kind');
   if (kind === 0) return null;
   if (kind === 2) return { k: 2, version, hash: r.bytes(32, 'node hash') };
-  if (kind === 1) return { k: 1, version, path: r.bytes(32, 'leaf path'), valueHash: r.bytes(32, 'value hash'), file: r.varint('value file'), offset: r.varint('value offset'), length: r.varint('value length') };
+  if (kind === 1) return { k: 1, version, path: r.bytes(32, 'leaf path'), valueHash: r.bytes(32, 'value hash'), file: r.varint('value file'), offset: r.varint('value offset'), length: r.varint('value length'), hash: undefined };
   throw new DecodeError(`${what}: slot kind ${kind} of item ${i} is not 0, 1 or 2`);
 };
 
