@@ -5,7 +5,7 @@
  * every observable of EVM-CALL-EXECUTE.1 must agree.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobBaseFee, executeCall, intrinsicGas, type BlockEnv, type CallOutcome } from '../../model/evm/index.js';
@@ -13,7 +13,7 @@ import { executeCallLowered, LOWER_HOST_STACK } from '../../model/evm/lower-exec
 import type { Result } from '../../model/encoding/index.js';
 import { engineRunner } from '../../impl/evm/lowered.js';
 import { keccak256 } from '../../impl/encoding/keccak.js';
-import { buildTransaction, FORK, parseEnv, parsePre } from './state-tests.js';
+import { buildTransaction, FORK, listJson, parseEnv, parsePre } from './state-tests.js';
 
 const SUITE = process.env['PHAROS_STATE_TESTS'] ?? resolve(import.meta.dirname, '../../../../shared/suites/ethereum-state-tests');
 const present = existsSync(SUITE);
@@ -25,15 +25,6 @@ const GAS_CAP = 10_000_000n;
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const listJson = async (dir: string): Promise<string[]> => {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listJson(p)));
-    else if (e.name.endsWith('.json')) out.push(p);
-  }
-  return out.sort();
-};
 
 /** Halt reasons are not observable (EVM-LOWER-GAS.1): compare everything else. */
 const observable = (r: Result<CallOutcome>): unknown => (r.ok ? { ...r.value, reason: r.value.status === 'halt' ? 'halt' : r.value.reason } : r.error.code);

@@ -110,7 +110,8 @@ export const runStateTest = (file: string, name: string, test: Json): CaseResult
   });
 };
 
-const listJson = async (dir: string): Promise<string[]> => {
+/** The JSON files under `dir`, recursively, sorted by path. */
+export const listJson = async (dir: string): Promise<string[]> => {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -225,3 +225,19 @@ export const canonicaliseNans = (m: WasmModule): WasmModule => ({
     return { locals: [...c.locals, 'f32', 'f64'], body };
   }),
 });
+
+/** A byte edit of an encoded module: overwrite, cut or insert at a position (taken modulo the length). */
+export const byteMutation = fc.record({ kind: fc.constantFrom('set', 'truncate', 'insert'), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) });
+export type ByteMutation = typeof byteMutation extends fc.Arbitrary<infer T> ? T : never;
+
+/** `bytes` with the mutations applied in order (the input is not modified). */
+export const applyMutations = (bytes: Uint8Array, ms: readonly ByteMutation[]): Uint8Array => {
+  let b = bytes;
+  for (const x of ms) {
+    const at = x.at % (b.length + 1);
+    if (x.kind === 'set' && at < b.length) { b = b.slice(); b[at] = x.value; }
+    if (x.kind === 'truncate') b = b.slice(0, at);
+    if (x.kind === 'insert') b = Uint8Array.from([...b.slice(0, at), x.value, ...b.slice(at)]);
+  }
+  return b;
+};
