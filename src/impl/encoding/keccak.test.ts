@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { keccak256 } from './keccak.js';
+import { KECCAK_INPUT_LIMIT, keccak256, keccak256OfInput, keccakInput } from './keccak.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -18,5 +18,22 @@ describe('impl keccak-256', () => {
       expect(hex(keccak256(data))).toBe(hex(keccak_256(data)));
     }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2000 }), (data) => hex(keccak256(data)) === hex(keccak_256(data))), { numRuns: 300 });
+  });
+
+  it('agrees with @noble/hashes on messages longer than the module\'s input area, around each chunk boundary', () => {
+    for (const n of [KECCAK_INPUT_LIMIT, KECCAK_INPUT_LIMIT + 1, KECCAK_INPUT_LIMIT + 137, 2 * (KECCAK_INPUT_LIMIT + 1), 300_001]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+      expect(hex(keccak256(data)), `length ${n}`).toBe(hex(keccak_256(data)));
+    }
+  });
+
+  it('hashes a message assembled in the input area', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 1200 }), (data) => {
+      keccakInput.set(data);
+      return hex(keccak256OfInput(data.length)) === hex(keccak_256(data));
+    }), { numRuns: 200 });
+    const longest = Uint8Array.from({ length: KECCAK_INPUT_LIMIT }, (_, i) => i & 0xff);
+    keccakInput.set(longest);
+    expect(hex(keccak256OfInput(longest.length))).toBe(hex(keccak_256(longest)));
   });
 });

@@ -2,7 +2,7 @@
  * Hashing of the engine's tree: key paths, leaf and node hashes and proof bytes, written against
  * the implementation's own Keccak-256 with reused buffers.
  */
-import { keccak256 } from '../encoding/keccak.js';
+import { keccak256, keccak256OfInput, keccakInput } from '../encoding/keccak.js';
 
 export { keccak256 };
 
@@ -10,30 +10,28 @@ export const keyPath = (key: Uint8Array): Uint8Array => keccak256(key);
 
 export const nibble = (path: Uint8Array, i: number): number => ((i & 1) === 0 ? path[i >> 1]! >> 4 : path[i >> 1]! & 15);
 
-const leafBuf = new Uint8Array(65);
+// Leaf and node messages are assembled directly in the hash function's input area.
+const buf = keccakInput;
+
 export const leafHashOf = (path: Uint8Array, valueHash: Uint8Array): Uint8Array => {
-  leafBuf[0] = 0;
-  for (let k = 0; k < 32; k++) { leafBuf[1 + k] = path[k]!; leafBuf[33 + k] = valueHash[k]!; }
-  return keccak256(leafBuf);
+  buf[0] = 0;
+  buf.set(path, 1);
+  buf.set(valueHash, 33);
+  return keccak256OfInput(65);
 };
 
-const nodeBufs = Array.from({ length: 17 }, (_, n) => new Uint8Array(3 + 32 * n));
 /** Hash of an index node from its 16 child hashes (undefined = empty child). */
 export const nodeHashOf = (children: readonly (Uint8Array | undefined)[]): Uint8Array => {
   let bitmap = 0;
-  let n = 0;
-  for (let i = 0; i < 16; i++) if (children[i] !== undefined) { bitmap |= 1 << i; n++; }
-  const buf = nodeBufs[n]!;
-  buf[0] = 1;
-  buf[1] = bitmap >> 8;
-  buf[2] = bitmap & 0xff;
   let at = 3;
   for (let i = 0; i < 16; i++) {
     const h = children[i];
-    // A loop beats TypedArray.set for 32 bytes.
-    if (h !== undefined) { for (let k = 0; k < 32; k++) buf[at + k] = h[k]!; at += 32; }
+    if (h !== undefined) { bitmap |= 1 << i; buf.set(h, at); at += 32; }
   }
-  return keccak256(buf);
+  buf[0] = 1;
+  buf[1] = bitmap >> 8;
+  buf[2] = bitmap & 0xff;
+  return keccak256OfInput(at);
 };
 
 export const EMPTY_ROOT = nodeHashOf([]);

@@ -145,14 +145,12 @@ const putContent = (buf: Uint8Array, at: number, s: Slot): number => {
   let p = at + 1;
   if (s.k === 2) {
     buf[at] = 2;
-    const h = s.hash;
-    for (let k = 0; k < 32; k++) buf[p + k] = h[k]!;
+    buf.set(s.hash, p);
     return p + 32;
   }
   buf[at] = 1;
-  const path = s.path;
-  const vh = s.valueHash;
-  for (let k = 0; k < 32; k++) { buf[p + k] = path[k]!; buf[p + 32 + k] = vh[k]!; }
+  buf.set(s.path, p);
+  buf.set(s.valueHash, p + 32);
   p += 64;
   p = putVarint(buf, p, s.file);
   p = putVarint(buf, p, s.offset);
