@@ -108,7 +108,9 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
   throw new Error('unreachable: unknown call operation');
 };
 
-export const receiptBytes = (r: Receipt): Uint8Array => utf8(`${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`);
+/** A receipt as the text whose UTF-8 bytes the receipts tree commits to. */
+export const receiptText = (r: Receipt): string => `${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`;
+export const receiptBytes = (r: Receipt): Uint8Array => utf8(receiptText(r));
 
 /** An outcome with the values the transaction read, in read order, for checking at the ordered merge. */
 export interface ExecOutcome extends Outcome {

@@ -28,7 +28,7 @@ import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
 import { keccak256 } from '../encoding/keccak.js';
 import { nodeHashOf } from '../store/hash.js';
-import { hex, receiptBytes, run, utf8 } from './exec.js';
+import { hex, receiptBytes, receiptText, run, utf8 } from './exec.js';
 import { checkInput, type Listener, type Subscription } from './pipeline.js';
 import { Commitment, indexPath, keyPath } from './trie.js';
 import { executeRun, type ExecOutcome } from './exec.js';
@@ -172,6 +172,8 @@ class Channel<T> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+const encoder = new TextEncoder();
+
 /** Growable byte buffer for packing a shard's entries. */
 class Packer {
   private buf = new Uint8Array(4096);
@@ -183,6 +185,24 @@ class Packer {
     this.buf = next;
   }
   bytes(b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; }
+  /**
+   * A string's UTF-8 bytes after their length as u16. Values and receipts are ASCII text, which
+   * is copied a character at a time; anything else goes through the encoder.
+   */
+  text(s: string): void {
+    this.room(2 + 3 * s.length);
+    const buf = this.buf;
+    const at = this.length + 2;
+    let n = s.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) { n = encoder.encodeInto(s, buf.subarray(at)).written; break; }
+      buf[at + i] = c;
+    }
+    buf[at - 2] = n >> 8;
+    buf[at - 1] = n & 0xff;
+    this.length = at + n;
+  }
   u16(n: number): void { this.room(2); this.buf[this.length++] = n >> 8; this.buf[this.length++] = n & 0xff; }
   u32(n: number): void { this.room(4); this.buf[this.length++] = n >>> 24; this.buf[this.length++] = (n >>> 16) & 0xff; this.buf[this.length++] = (n >>> 8) & 0xff; this.buf[this.length++] = n & 0xff; }
   done(): Uint8Array { return this.buf.slice(0, this.length); }
@@ -324,14 +344,19 @@ export class ThreadedPipeline {
         const block = await toExecute.take();
         this.timings[block.index]!.execStartMs = this.now();
         const { receipts, writes } = await this.executeBlock(block, threads, workers);
-        for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
         const t = this.timings[block.index]!;
-        t.mergedMs = this.now();
         let work: CommitWork;
         if (shards !== null) {
+          // The block goes to the commit shards before its receipts are announced, so that the
+          // shards hash while that happens.
+          const c0 = this.now();
           work = { replies: this.sendCommit(shards, block.seq, [...writes], receipts, false) };
-          this.times.commit += this.now() - t.mergedMs;
+          this.times.commit += this.now() - c0;
+          for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
+          t.mergedMs = this.now();
         } else {
+          for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
+          t.mergedMs = this.now();
           t.commitStartMs = t.mergedMs;
           work = { inline: this.commitInline(writes, receipts) };
           t.committedMs = this.now();
@@ -394,13 +419,13 @@ export class ThreadedPipeline {
     for (const [key, v] of writes) {
       const path = this.pathOf(key);
       const p = state[(path[0]! >> 4) % k]!;
-      const value = utf8(v.toString());
-      p.bytes(path); p.u16(value.length); p.bytes(value);
+      p.bytes(path);
+      p.text(v.toString());
     }
     receipts.forEach((r, i) => {
       const p = rec[(indexPath(i)[0]! >> 4) % k]!;
-      const bytes = receiptBytes(r);
-      p.u32(i); p.u16(bytes.length); p.bytes(bytes);
+      p.u32(i);
+      p.text(receiptText(r));
     });
     return Promise.all(state.map((s, i) => threads.commit(i, { seq, reset, state: s.done(), receipts: rec[i]!.done() })));
   }
