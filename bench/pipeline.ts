@@ -36,9 +36,10 @@ import { PipelineThreads, ThreadedPipeline, type BlockTiming, type StageTimes, t
 interface Workload { readonly name: string; readonly contention: 'low' | 'high'; readonly input: PipelineInput; readonly txs: number }
 
 /**
- * Blocks of transfers (half), built-in counter calls (a fifth) and WASM contract calls on dMIR (the
- * rest: token mints and transfers, counter increments, hot-spot touches with 32 rounds of
- * computation). Low contention: 50,000 accounts, 64 token and counter instances and 256 counter
+ * Blocks of transfers (half), built-in counter calls (a fifth) and contract calls on dMIR (the
+ * rest: WASM token mints and transfers, counter increments and hot-spot touches with 32 rounds of
+ * computation; one in twenty transactions an EVM token mint or transfer or counter increment,
+ * lowered to dMIR). Low contention: 50,000 accounts, 64 token and counter instances and 256 counter
  * slots; high contention: eight accounts, one instance of each contract and two slots.
  */
 const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: number, seed: number): Workload => {
@@ -59,9 +60,17 @@ const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: numb
       else if (kind < 7) tx = { kind: 'call', from, contract: `k${r.below(4)}`, slot: r.below(slots), op: r.pick(['add', 'sub', 'move'] as const), amount: BigInt(r.below(5)), salt: salt++ };
       else if (kind === 7) tx = { kind: 'wasm', from, contract: `t${r.below(instances)}`, code: 'token', method: 'mint', args: [BigInt(r.below(100))], salt: salt++ };
       else if (kind === 8) tx = { kind: 'wasm', from, contract: `t${r.below(instances)}`, code: 'token', method: 'transfer', args: [accountId(`a${r.below(accounts)}`), BigInt(r.below(60))], salt: salt++ };
-      else tx = r.below(2) === 0
-        ? { kind: 'wasm', from, contract: `c${r.below(instances)}`, code: 'counter', method: 'inc', args: [BigInt(r.below(10))], salt: salt++ }
-        : { kind: 'wasm', from, contract: `h${r.below(instances)}`, code: 'hotspot', method: 'touch', args: [BigInt(r.below(8)), BigInt(r.below(10)), 32n, BigInt(r.below(3))], salt: salt++ };
+      else {
+        const c = r.below(4);
+        if (c === 0) tx = { kind: 'wasm', from, contract: `c${r.below(instances)}`, code: 'counter', method: 'inc', args: [BigInt(r.below(10))], salt: salt++ };
+        else if (c === 1) tx = { kind: 'wasm', from, contract: `h${r.below(instances)}`, code: 'hotspot', method: 'touch', args: [BigInt(r.below(8)), BigInt(r.below(10)), 32n, BigInt(r.below(3))], salt: salt++ };
+        else if (c === 2) {
+          tx = r.below(2) === 0
+            ? { kind: 'evm', from, contract: `t${r.below(instances)}`, code: 'token', method: 'mint', args: [BigInt(r.below(100))], salt: salt++ }
+            : { kind: 'evm', from, contract: `t${r.below(instances)}`, code: 'token', method: 'transfer', args: [accountId(`a${r.below(accounts)}`), BigInt(r.below(60))], salt: salt++ };
+        }
+        else tx = { kind: 'evm', from, contract: `c${r.below(instances)}`, code: 'counter', method: 'inc', args: [BigInt(r.below(10))], salt: salt++ };
+      }
       bodies.push(tx);
       hashes.push(txHash(tx));
     }

@@ -17,6 +17,7 @@ const TxS = Schema.Union(
   Schema.Struct({ kind: Schema.Literal('transfer'), from: Str, to: Str, amount: Dec, salt: Int }),
   Schema.Struct({ kind: Schema.Literal('call'), from: Str, contract: Str, slot: Int, op: Schema.Literal('add', 'sub', 'move'), amount: Dec, salt: Int }),
   Schema.Struct({ kind: Schema.Literal('wasm'), from: Str, contract: Str, code: Schema.Literal(...model.CONTRACT_CODES), method: Str, args: Schema.Array(Dec), salt: Int }),
+  Schema.Struct({ kind: Schema.Literal('evm'), from: Str, contract: Str, code: Schema.Literal(...model.EVM_CONTRACT_CODES), method: Str, args: Schema.Array(Dec), salt: Int }),
 );
 const BlockS = Schema.Struct({ seq: Dec, proposals: Schema.Array(Schema.Struct({ proposer: Int, txs: Schema.Array(Str) })) });
 const InputS = Schema.Struct({
@@ -68,6 +69,7 @@ type Tx = model.Tx;
 const tr = (from: string, to: string, amount: bigint, salt = 0): Tx => ({ kind: 'transfer', from, to, amount, salt });
 const call = (from: string, contract: string, slot: number, op: 'add' | 'sub' | 'move', amount: bigint, salt = 0): Tx => ({ kind: 'call', from, contract, slot, op, amount, salt });
 const wasm = (from: string, contract: string, code: model.ContractCode, method: string, args: readonly bigint[], salt = 0): Tx => ({ kind: 'wasm', from, contract, code, method, args, salt });
+const evm = (from: string, contract: string, code: model.EvmContractCode, method: string, args: readonly bigint[], salt = 0): Tx => ({ kind: 'evm', from, contract, code, method, args, salt });
 
 /** Blocks numbered 1, 2, ... with one proposal per inner list, proposers 0, 1, ...; bodies are every transaction listed. */
 const workload = (genesis: Record<string, bigint>, blocks: readonly (readonly (readonly Tx[])[])[], extraBodies: readonly Tx[] = []): Input => ({
@@ -90,16 +92,16 @@ const handPicked = (): readonly CaseDraft[] => {
     draft('genesis-only', 'No blocks: only the genesis root', [...EXEC, 'PIPE-GENESIS.1'], workload({ a: 10n, b: 0n }, [])),
     draft('empty-block', 'An empty block commits an empty batch: its root equals the previous root, and it has ordering and block events only', EXEC, workload({ a: 1n }, [[[]], [[tr('a', 'b', 1n)]], [[]]])),
     draft('transfers-and-calls', 'Transfers and all three call operations, with reverts, in two blocks of two proposals',
-      [...EXEC, 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1', 'PIPE-STATE-KEYS.1'],
+      [...EXEC, 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1', 'PIPE-STATE-KEYS.2'],
       workload({ a: 10n, b: 0n }, [[[tr('a', 'b', 3n), tr('b', 'c', 5n)], [call('a', 'k', 0, 'move', 4n)]], [[call('b', 'k', 0, 'sub', 5n), call('c', 'k', 1, 'add', 9n)]]])),
     draft('self-transfer', 'A transfer to oneself rewrites the unchanged balance; one beyond the balance reverts', [...EXEC, 'PIPE-EXEC-TRANSFER.1'],
       workload({ a: 5n }, [[[tr('a', 'a', 5n), tr('a', 'a', 6n)]]])),
     draft('move-insufficient', 'A move beyond the caller\'s balance reverts and outputs the balance', [...EXEC, 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1'],
       workload({ a: 2n }, [[[call('a', 'k', 7, 'move', 3n), call('a', 'k', 7, 'move', 2n)]]])),
-    draft('max-amount', 'Amounts and balances at 2^64 - 1; slot values may grow beyond it', [...EXEC, 'PIPE-TX-FORM.1'],
+    draft('max-amount', 'Amounts and balances at 2^64 - 1; slot values may grow beyond it', [...EXEC, 'PIPE-TX-FORM.2'],
       workload({ a: (1n << 64n) - 1n }, [[[call('a', 'k', 255, 'move', (1n << 64n) - 1n), call('b', 'k', 255, 'add', (1n << 64n) - 1n)]]])),
     draft('dedup-same-and-later-block', 'A hash ordered again in the same block and in a later block is skipped; a different salt is a different transaction',
-      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-TX-HASH.1'], workload({ a: 5n }, [[[x], [x]], [[x, tr('a', 'b', 3n, 1)]]])),
+      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-TX-HASH.2'], workload({ a: 5n }, [[[x], [x]], [[x, tr('a', 'b', 3n, 1)]]])),
     draft('gapped-sequence', 'Sequence numbers need only ascend; every block gets the next store version', EXEC,
       { ...three, blocks: three.blocks.map((b, i) => ({ ...b, seq: BigInt(10 * i + 7) })) }),
     draft('chain-of-dependencies', 'Each transfer spends what the one before it received: serial order decides every receipt', [...EXEC, 'PIPE-EXEC-PARALLEL.1'],
@@ -117,13 +119,25 @@ const handPicked = (): readonly CaseDraft[] => {
     draft('wasm-hotspot', 'Hot-spot contract: twelve calls in one block all write one counter, plus buckets and a computed mix',
       [...EXEC, 'PIPE-CONTRACT-CODE.1', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EXEC-PARALLEL.1'],
       workload({ a: 1n }, [[Array.from({ length: 12 }, (_, i) => wasm(`a${i % 3}`, 'h', 'hotspot', 'touch', [BigInt(i), BigInt(i * 3), BigInt(i * 20), BigInt(i % 5)], i))]])),
-    draft('bad-tx-wasm-method', 'A contract method the code does not export', ['PIPE-TX-FORM.1', 'PIPE-CONTRACT-CODE.1'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'reset', [])]]])),
-    draft('bad-tx-wasm-args', 'Five calldata words', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'inc', [1n, 2n, 3n, 4n, 5n])]]])),
+    draft('evm-counter', 'EVM counter contract calls, lowered to dMIR in the impl: increments, a decrement below zero reverts, an increment past 2^64 - 1 reverts, a fresh instance starts at zero',
+      [...EXEC, 'PIPE-EVM-CODE.1', 'PIPE-EVM-HOST.1', 'PIPE-EVM-EXEC.1', 'PIPE-EXEC-REVERT.1'],
+      workload({ a: 1n }, [[[evm('a', 'c', 'counter', 'inc', [5n]), evm('a', 'c', 'counter', 'dec', [7n], 1), evm('a', 'c', 'counter', 'dec', [2n], 2)]],
+        [[evm('a', 'c', 'counter', 'inc', [(1n << 64n) - 1n], 3), evm('a', 'd', 'counter', 'inc', [], 4)]]])),
+    draft('evm-token', 'EVM token contract: mint, a transfer within the balance, one beyond it reverts, one to oneself changes nothing',
+      [...EXEC, 'PIPE-EVM-CODE.1', 'PIPE-EVM-HOST.1', 'PIPE-EVM-EXEC.1', 'PIPE-EXEC-REVERT.1'],
+      workload({ a: 1n }, [[[evm('a', 't', 'token', 'mint', [10n]), evm('a', 't', 'token', 'transfer', [model.accountId('b'), 4n], 1)],
+        [evm('b', 't', 'token', 'transfer', [model.accountId('a'), 5n], 2), evm('a', 't', 'token', 'transfer', [model.accountId('a'), 6n], 3)]]])),
+    draft('evm-and-wasm-instances', 'An EVM and a WASM counter of the same instance name keep separate storage; both count the same way',
+      [...EXEC, 'PIPE-EVM-CODE.1', 'PIPE-STATE-KEYS.2', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EVM-EXEC.1'],
+      workload({ a: 1n }, [[[evm('a', 'x', 'counter', 'inc', [3n]), wasm('a', 'x', 'counter', 'inc', [4n], 1), evm('a', 'x', 'counter', 'inc', [5n], 2)]]])),
+    draft('bad-tx-wasm-method', 'A contract method the code does not export', ['PIPE-TX-FORM.2', 'PIPE-CONTRACT-CODE.1'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'reset', [])]]])),
+    draft('bad-tx-evm-method', 'An EVM contract method the code does not have', ['PIPE-TX-FORM.2', 'PIPE-EVM-CODE.1'], workload({ a: 1n }, [[[evm('a', 'c', 'counter', 'reset', [])]]])),
+    draft('bad-tx-wasm-args', 'Five calldata words', ['PIPE-TX-FORM.2'], workload({ a: 1n }, [[[wasm('a', 'c', 'counter', 'inc', [1n, 2n, 3n, 4n, 5n])]]])),
     draft('unknown-tx', 'A hash without a body', [...INPUT], { ...base, bodies: [] }),
-    draft('bad-tx-account', 'An upper-case account name', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[tr('A', 'b', 1n)]]])),
-    draft('bad-tx-amount', 'An amount of 2^64', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[tr('a', 'b', 1n << 64n)]]])),
-    draft('bad-tx-slot', 'Slot 256', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[call('a', 'k', 256, 'add', 1n)]]])),
-    draft('bad-tx-unordered-body', 'A malformed body nobody orders is still rejected', ['PIPE-TX-FORM.1'], workload({ a: 1n }, [[[x]]], [tr('a', 'b', -1n)])),
+    draft('bad-tx-account', 'An upper-case account name', ['PIPE-TX-FORM.2'], workload({ a: 1n }, [[[tr('A', 'b', 1n)]]])),
+    draft('bad-tx-amount', 'An amount of 2^64', ['PIPE-TX-FORM.2'], workload({ a: 1n }, [[[tr('a', 'b', 1n << 64n)]]])),
+    draft('bad-tx-slot', 'Slot 256', ['PIPE-TX-FORM.2'], workload({ a: 1n }, [[[call('a', 'k', 256, 'add', 1n)]]])),
+    draft('bad-tx-unordered-body', 'A malformed body nobody orders is still rejected', ['PIPE-TX-FORM.2'], workload({ a: 1n }, [[[x]]], [tr('a', 'b', -1n)])),
     draft('bad-genesis-negative', 'A negative genesis balance', ['PIPE-GENESIS.1'], workload({ a: -1n }, [])),
     draft('bad-genesis-twice', 'An account listed twice in genesis', ['PIPE-GENESIS.1'], { ...base, genesis: [{ account: 'a', balance: 1n }, { account: 'a', balance: 2n }] }),
     draft('seq-order', 'Blocks out of sequence order', [...INPUT], { ...three, blocks: [...three.blocks].reverse() }),
@@ -151,11 +165,14 @@ export const generatedWorkload = (r: Prng, contention: Contention, maxBlocks: nu
   const instance = (prefix: string): string => (pool === 0 ? `${prefix}${fresh++}` : `${prefix}${r.below(Math.max(1, pool >> 1))}`);
   const contractCall = (): Tx => {
     const from = acct();
-    switch (r.below(4)) {
+    switch (r.below(7)) {
       case 0: return wasm(from, instance('c'), 'counter', r.pick(['inc', 'dec']), [amount()], salt++);
       case 1: return wasm(from, instance('t'), 'token', 'mint', [amount()], salt++);
       case 2: return wasm(from, instance('t'), 'token', 'transfer', [model.accountId(acct()), amount()], salt++);
-      default: return wasm(from, instance('h'), 'hotspot', 'touch', [BigInt(r.below(slots)), amount(), BigInt(r.below(40)), BigInt(r.below(6))], salt++);
+      case 3: return wasm(from, instance('h'), 'hotspot', 'touch', [BigInt(r.below(slots)), amount(), BigInt(r.below(40)), BigInt(r.below(6))], salt++);
+      case 4: return evm(from, instance('c'), 'counter', r.pick(['inc', 'dec']), [amount()], salt++);
+      case 5: return evm(from, instance('t'), 'token', 'mint', [amount()], salt++);
+      default: return evm(from, instance('t'), 'token', 'transfer', [model.accountId(acct()), amount()], salt++);
     }
   };
   const tx = (): Tx => {
@@ -179,7 +196,7 @@ const generated = (seed: number): readonly CaseDraft[] => {
   const r = prng(seed);
   return CONTENTION_LEVELS.flatMap((contention) => Array.from({ length: 10 }, (_, i) =>
     draft(`${contention}-${String(i).padStart(3, '0')}`, `Generated workload, ${contention} contention`,
-      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-EXEC-PARALLEL.1', 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1', 'PIPE-CONTRACT-EXEC.1'],
+      [...EXEC, 'PIPE-ORDER-DEDUP.1', 'PIPE-EXEC-PARALLEL.1', 'PIPE-EXEC-TRANSFER.1', 'PIPE-EXEC-CALL.1', 'PIPE-EXEC-REVERT.1', 'PIPE-CONTRACT-EXEC.1', 'PIPE-EVM-EXEC.1'],
       generatedWorkload(r, contention, 3, 5))));
 };
 
@@ -189,15 +206,15 @@ const IMPL_OPTIONS = { depth: 3, workers: 4, schedule: [5, 2, 7, 1, 0, 3, 6, 4] 
 export const pipelineBlocksKind = defineKind({
   kind: 'pipeline/blocks',
   area: 'pipeline',
-  description: 'Run ordered blocks of transactions (transfers, counter calls, WASM contract calls on dMIR) from genesis through ordering, execution and commit; return the receipts, state root and receipts root per block, the skipped duplicates, and the tier events of each block in emission order.',
+  description: 'Run ordered blocks of transactions (transfers, counter calls, WASM and EVM contract calls on dMIR) from genesis through ordering, execution and commit; return the receipts, state root and receipts root per block, the skipped duplicates, and the tier events of each block in emission order.',
   input: InputS,
   output: OutputS,
   errorCodes: [...model.INPUT_ERROR_CODES],
   model: (input: Input): Result<Output> => answer(model.runSerial(input)),
   impl: (input: Input): Result<Output> => answer(runPipelined(input, IMPL_OPTIONS)),
   suites: [
-    { suite: 'hand-picked', description: 'Directed cases: each transaction rule, the three WASM contracts, reverts, dedup, empty blocks, contention, and every input error', seed: 0x919e_0001, cases: handPicked },
-    { suite: 'generated', description: 'Seeded workloads of transfers, counter calls and WASM contract calls at contention none, low, high and total, with reverts, duplicates and empty blocks', seed: 0x919e_0002, cases: generated },
+    { suite: 'hand-picked', description: 'Directed cases: each transaction rule, the three WASM contracts, the two EVM contracts, reverts, dedup, empty blocks, contention, and every input error', seed: 0x919e_0001, cases: handPicked },
+    { suite: 'generated', description: 'Seeded workloads of transfers, counter calls and WASM and EVM contract calls at contention none, low, high and total, with reverts, duplicates and empty blocks', seed: 0x919e_0002, cases: generated },
   ],
 });
 

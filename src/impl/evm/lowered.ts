@@ -10,6 +10,9 @@ import type { Result } from '../../model/encoding/result.js';
 import { instantiateEngine, type EngineInstance } from '../dmir/engine.js';
 import { executeCallLowered, lowerVerified, type LoweredHostFunction, type LoweredOutcome, type LoweredRunner } from '../../model/evm/lower-exec.js';
 import { HOST_IMPORTS } from '../../model/evm/host.js';
+import { LazyStorage, type WorldState } from '../../model/evm/state.js';
+import type { BlockEnv } from '../../model/evm/interpreter.js';
+import type { CallOutcome, CallRequest } from '../../model/evm/call.js';
 import { keccak256 } from '../encoding/keccak.js';
 import type { PlainCallInput, PlainCallOutput } from './ethereumjs.js';
 import { runPlainCall } from './plain.js';
@@ -77,4 +80,15 @@ export const clearEngineCache = (): void => { pools.clear(); };
  */
 export const executeCallOnEngine = (input: PlainCallInput, runner: LoweredRunner = engineRunner): Result<PlainCallOutput> =>
   runPlainCall(input, (pre, block, gasPrice, call) => executeCallLowered(pre, block, gasPrice, call, runner, keccak256));
+
+/**
+ * The same call on a world state given as is, for callers whose accounts keep their storage
+ * elsewhere (`LazyStorage`: the pipeline's EVM contracts read their slots from the pipeline's state).
+ *
+ * @spec EVM-CALL-EXECUTE.1 EVM-LOWER-EXEC.1
+ */
+export const executeStateCallOnEngine = (pre: WorldState, block: BlockEnv, gasPrice: bigint, call: CallRequest): Result<CallOutcome> =>
+  executeCallLowered(pre, block, gasPrice, call, engineRunner, keccak256);
+
+export { LazyStorage };
 

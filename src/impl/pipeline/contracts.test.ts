@@ -1,12 +1,15 @@
 /**
- * Contract calls on the dMIR engine against the same calls on the dMIR reference interpreter:
- * identical status, code, output and writes for random calldata, callers and storage, and a read
- * that aborts (a parked Block-STM read) leaves the engine usable.
+ * Contract calls on the dMIR engine against the same calls in the model: WASM contracts against
+ * the dMIR reference interpreter, EVM contracts (lowered to dMIR, on the compiled engine) against
+ * the EVM interpreter. Identical status, code, output and writes for random calldata, callers and
+ * storage, and a read that aborts (a parked Block-STM read) leaves the engine usable.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONTRACT_CODES, CONTRACT_METHODS, accountId, contractKey, runContract, type ContractCode } from '../../model/pipeline/contracts.js';
+import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, evmContractKey, runEvmContract, type EvmContractCode } from '../../model/pipeline/evm-contracts.js';
 import { callContract, contractTiers } from './contracts.js';
+import { callEvmContract } from './evm-contracts.js';
 import { ReadBlocked } from './exec.js';
 
 const word = fc.oneof(fc.bigInt(0n, 40n), fc.bigInt(0n, (1n << 64n) - 1n), fc.constant((1n << 64n) - 1n));
@@ -38,5 +41,33 @@ describe('contract calls on the engine equal the reference interpreter', () => {
   it('passes an aborted read through and runs the next call normally', () => {
     expect(() => callContract('counter', 'x', 'inc', [1n], 'a', () => { throw new ReadBlocked(3); })).toThrow(ReadBlocked);
     expect(callContract('counter', 'x', 'inc', [1n], 'a', () => 4n)).toEqual({ status: 'success', code: null, output: 5n, writes: [[contractKey('x', 0n), 5n]] });
+  });
+
+  const evmCallArb = fc.constantFrom(...EVM_CONTRACT_CODES).chain((code: EvmContractCode) => fc.record({
+    code: fc.constant(code),
+    method: fc.constantFrom(...EVM_CONTRACT_METHODS[code]),
+    from: fc.constantFrom('a', 'b', 'c'),
+    args: fc.array(fc.oneof(word, fc.constantFrom('a', 'b', 'c').map(accountId)), { maxLength: 4 }),
+    storage: fc.array(fc.tuple(fc.oneof(fc.bigInt(0n, 5n), fc.constantFrom('a', 'b', 'c').map(accountId)), word), { maxLength: 6 }),
+  }));
+
+  // @spec PIPE-EVM-HOST.1 PIPE-EVM-EXEC.1 EVM-LOWER-EXEC.1
+  it('EVM contracts lowered on the engine equal the EVM interpreter for random calls', () => {
+    const statuses = new Set<string>();
+    fc.assert(fc.property(evmCallArb, ({ code, method, from, args, storage }) => {
+      const state = new Map(storage.map(([k, v]) => [evmContractKey('x', k), v] as const));
+      const read = (k: string): bigint => state.get(k) ?? 0n;
+      const m = runEvmContract(code, 'x', method, args, from, read);
+      const i = callEvmContract(code, 'x', method, args, from, read);
+      statuses.add(`${m.status}:${m.code}`);
+      expect({ ...i, writes: new Map(i.writes) }).toEqual(m);
+    }), { numRuns: 500 });
+    expect(statuses).toEqual(new Set(['success:null', 'revert:Pipeline.Contract.REVERT']));
+  });
+
+  // @spec PIPE-EXEC-PARALLEL.1
+  it('passes an aborted read of an EVM contract through and runs the next call normally', () => {
+    expect(() => callEvmContract('token', 'x', 'transfer', [accountId('b'), 1n], 'a', () => { throw new ReadBlocked(2); })).toThrow(ReadBlocked);
+    expect(callEvmContract('counter', 'x', 'inc', [1n], 'a', () => 4n)).toEqual({ status: 'success', code: null, output: 5n, writes: [[evmContractKey('x', 0n), 5n]] });
   });
 });

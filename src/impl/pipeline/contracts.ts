@@ -10,7 +10,7 @@
  */
 import type { Val } from '../../model/dmir/ir.js';
 import type { Result } from '../../model/encoding/result.js';
-import { CONTRACT_GAS, contractBytes, type ContractCode } from '../../model/pipeline/contracts.js';
+import { WASM_CALL_GAS, WASM_CODES, type WasmCode } from './codes.js';
 import { readWasm } from '../dmir/decode.js';
 import { loadWasmBytes } from '../dmir/wasm-lower.js';
 import { deployEngine, instantiateEngine, manualCompiler, type EngineInstance } from '../dmir/engine.js';
@@ -47,18 +47,18 @@ const HOST: Readonly<Record<string, (a: readonly Val[]) => Result<readonly Val[]
 
 const resolve = (module: string, field: string) => (module === 'pharos' ? HOST[field] : undefined);
 
-const instances = new Map<ContractCode, EngineInstance | null>();
+const instances = new Map<WasmCode, EngineInstance | null>();
 /** How each contract runs on this thread: compiled, or on the interpreter tier after a failed compilation. */
-export const contractTiers = new Map<ContractCode, 'compiled' | 'interpreter'>();
+export const contractTiers = new Map<WasmCode, 'compiled' | 'interpreter'>();
 
-const instanceOf = (code: ContractCode): EngineInstance | null => {
+const instanceOf = (code: WasmCode): EngineInstance | null => {
   if (instances.has(code)) return instances.get(code)!;
   let inst: EngineInstance | null = null;
-  const m = loadWasmBytes(contractBytes(code));
+  const m = loadWasmBytes(WASM_CODES[code]);
   if (m.ok) {
-    const eager = instantiateEngine(m.value, resolve, { gas: CONTRACT_GAS });
+    const eager = instantiateEngine(m.value, resolve, { gas: WASM_CALL_GAS });
     if (eager.ok) { inst = eager.value; contractTiers.set(code, 'compiled'); } else {
-      const lazy = deployEngine(m.value, resolve, { gas: CONTRACT_GAS, compiler: manualCompiler() });
+      const lazy = deployEngine(m.value, resolve, { gas: WASM_CALL_GAS, compiler: manualCompiler() });
       if (lazy.ok) { inst = lazy.value; contractTiers.set(code, 'interpreter'); }
     }
   }
@@ -66,14 +66,14 @@ const instanceOf = (code: ContractCode): EngineInstance | null => {
   return inst;
 };
 
-const CODES: readonly ContractCode[] = ['counter', 'token', 'hotspot'];
+const CODES = Object.keys(WASM_CODES) as readonly WasmCode[];
 const methods = new Map<string, readonly string[]>();
 /** The exported methods of a contract code as the engine's reader sees them; undefined for an unknown code. */
 export const methodsOf = (code: string): readonly string[] | undefined => {
   if (!(CODES as readonly string[]).includes(code)) return undefined;
   let list = methods.get(code);
   if (list === undefined) {
-    const read = readWasm(contractBytes(code as ContractCode));
+    const read = readWasm(WASM_CODES[code as WasmCode]);
     list = read.ok ? read.value.exports.filter((e) => e.kind === 'func').map((e) => e.name) : [];
     methods.set(code, list);
   }
@@ -95,7 +95,7 @@ export interface ContractOutcome {
 }
 
 /** Runs a contract method for `from` on the state `read` gives; rethrows whatever `read` threw. */
-export const callContract = (code: ContractCode, contract: string, method: string, args: readonly bigint[], from: string, read: (key: string) => bigint): ContractOutcome => {
+export const callContract = (code: WasmCode, contract: string, method: string, args: readonly bigint[], from: string, read: (key: string) => bigint): ContractOutcome => {
   const trap: ContractOutcome = { status: 'revert', code: 'Pipeline.Contract.TRAP', output: 0n, writes: [] };
   const inst = instanceOf(code);
   if (inst === null) return trap;
@@ -104,7 +104,7 @@ export const callContract = (code: ContractCode, contract: string, method: strin
   current = call;
   let r: ReturnType<EngineInstance['invoke']>;
   try {
-    r = inst.invoke(method, [], CONTRACT_GAS);
+    r = inst.invoke(method, [], WASM_CALL_GAS);
   } finally {
     current = outer;
   }

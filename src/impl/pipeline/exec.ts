@@ -8,6 +8,7 @@ import type { Result } from '../../model/encoding/result.js';
 import type { Tx, Receipt } from '../../model/pipeline/tx.js';
 import type { GenesisAccount } from '../../model/pipeline/serial.js';
 import { callContract, methodsOf } from './contracts.js';
+import { callEvmContract, evmMethodsOf } from './evm-contracts.js';
 
 const enc = new TextEncoder();
 export const utf8 = (s: string): Uint8Array => enc.encode(s);
@@ -22,10 +23,10 @@ export const checkTx = (tx: Tx, where: string): Result<never> | null => {
   for (const a of tx.kind === 'transfer' ? [tx.from, tx.to] : [tx.from, tx.contract]) {
     if (!NAME.test(a)) return bad('Pipeline.Input.BAD_TX', `${where}: account ${JSON.stringify(a)} is not 1 to 16 lowercase letters or digits`);
   }
-  if (tx.kind === 'wasm') {
-    const methods = methodsOf(tx.code);
-    if (methods === undefined) return bad('Pipeline.Input.BAD_TX', `${where}: unknown contract code ${JSON.stringify(tx.code)}`);
-    if (!methods.includes(tx.method)) return bad('Pipeline.Input.BAD_TX', `${where}: contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
+  if (tx.kind === 'wasm' || tx.kind === 'evm') {
+    const methods = tx.kind === 'wasm' ? methodsOf(tx.code) : evmMethodsOf(tx.code);
+    if (methods === undefined) return bad('Pipeline.Input.BAD_TX', `${where}: unknown ${tx.kind} contract code ${JSON.stringify(tx.code)}`);
+    if (!methods.includes(tx.method)) return bad('Pipeline.Input.BAD_TX', `${where}: ${tx.kind} contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
     if (tx.args.length > 4) return bad('Pipeline.Input.BAD_TX', `${where}: ${tx.args.length} calldata words, at most 4`);
     for (let i = 0; i < tx.args.length; i++) if (tx.args[i]! < 0n || tx.args[i]! > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: calldata word ${i} is outside [0, 2^64 - 1]`);
   } else if (tx.amount < 0n || tx.amount > LIMIT) return bad('Pipeline.Input.BAD_TX', `${where}: amount ${tx.amount} is outside [0, 2^64 - 1]`);
@@ -53,7 +54,8 @@ const textOf = (tx: Tx): string => {
   switch (tx.kind) {
     case 'transfer': return `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}`;
     case 'call': return `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`;
-    case 'wasm': return `wasm:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
+    case 'wasm':
+    case 'evm': return `${tx.kind}:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
   }
 };
 
@@ -104,6 +106,8 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
     }
     case 'wasm':
       return callContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
+    case 'evm':
+      return callEvmContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
   }
   throw new Error('unreachable: unknown call operation');
 };

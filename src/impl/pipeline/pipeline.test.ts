@@ -89,7 +89,7 @@ describe('pipelined parallel execution equals the serial pipeline', () => {
     fc.assert(fc.property(contention.chain(workload), options, (input, opts) => equivalent(input, opts)), { numRuns: RUNS });
   });
 
-  // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.1
+  // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.2
   it('rejects the same bad inputs with the same codes', () => {
     const bad = fc.tuple(workload('low'), fc.nat(4)).map(([input, how]): PipelineInput => {
       if (how === 0) return { ...input, bodies: [] };

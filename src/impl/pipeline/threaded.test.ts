@@ -85,7 +85,7 @@ describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_
     expect(serial.ok && serial.value.blocks).toEqual(run.blocks);
   });
 
-  // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.1
+  // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.2
   it('rejects bad input with the serial codes', () => {
     const input = generatedWorkload(prng(3), 'low', 3, 5);
     const code = (i: PipelineInput): string | undefined => { const r = mod.ThreadedPipeline.create(i); return r.ok ? undefined : r.error.code; };

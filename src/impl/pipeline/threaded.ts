@@ -464,7 +464,7 @@ export class ThreadedPipeline {
           const tx = block.txs[i]!;
           const ks = keysOf(tx);
           if (ks !== null) ks.forEach(add);
-          else if (tx.kind === 'wasm' && !contracts.has(tx.contract)) { contracts.add(tx.contract); this.contractKeys.get(tx.contract)?.forEach(add); }
+          else if ((tx.kind === 'wasm' || tx.kind === 'evm') && !contracts.has(tx.contract)) { contracts.add(tx.contract); this.contractKeys.get(tx.contract)?.forEach(add); }
         }
         return threads.execute(w, { id: w, txs: block.ids.subarray(lo, hi), keys, values });
       }));
@@ -487,7 +487,7 @@ export class ThreadedPipeline {
         this.counters.reexecuted++;
       }
       for (const [k, v] of result.writes) {
-        if (!this.latest.has(k) && k.startsWith('wsto/')) {
+        if (!this.latest.has(k) && (k.startsWith('wsto/') || k.startsWith('esto/'))) {
           const contract = k.slice(5, k.indexOf('/', 5));
           const list = this.contractKeys.get(contract);
           if (list === undefined) this.contractKeys.set(contract, [k]); else list.push(k);

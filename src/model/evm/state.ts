@@ -37,9 +37,29 @@ export const modifyAccount = (s: WorldState, a: Address, f: (acc: Account) => Ac
 /** Creates an empty account where none exists (EELS `touch_account`). */
 export const touchAccount = (s: WorldState, a: Address): WorldState => (s.has(a) ? s : setAccount(s, a, EMPTY_ACCOUNT));
 
+/**
+ * Storage read on demand from outside the world state, for an account whose slots live elsewhere
+ * (a pipeline contract's slots are keys of the pipeline's state, PIPE-EVM-HOST.1): the slots
+ * written since, zeros included, over `read`. Immutable like any storage map; `size` and iteration
+ * cover the written slots only.
+ */
+export class LazyStorage implements ReadonlyMap<bigint, bigint> {
+  constructor(private readonly read: (slot: bigint) => bigint, readonly written: ReadonlyMap<bigint, bigint> = new Map()) {}
+  get(slot: bigint): bigint { return this.written.get(slot) ?? this.read(slot); }
+  has(slot: bigint): boolean { return this.get(slot) !== 0n; }
+  with(slot: bigint, value: bigint): LazyStorage { return new LazyStorage(this.read, new Map(this.written).set(slot, value)); }
+  get size(): number { return this.written.size; }
+  forEach(f: (value: bigint, slot: bigint, map: ReadonlyMap<bigint, bigint>) => void): void { this.written.forEach((v, k) => f(v, k, this)); }
+  entries(): ReturnType<ReadonlyMap<bigint, bigint>['entries']> { return this.written.entries(); }
+  keys(): ReturnType<ReadonlyMap<bigint, bigint>['keys']> { return this.written.keys(); }
+  values(): ReturnType<ReadonlyMap<bigint, bigint>['values']> { return this.written.values(); }
+  [Symbol.iterator](): ReturnType<ReadonlyMap<bigint, bigint>['entries']> { return this.written.entries(); }
+}
+
 export const getStorage = (s: WorldState, a: Address, key: bigint): bigint => s.get(a)?.storage.get(key) ?? 0n;
 export const setStorage = (s: WorldState, a: Address, key: bigint, value: bigint): WorldState =>
   modifyAccount(s, a, (acc) => {
+    if (acc.storage instanceof LazyStorage) return { ...acc, storage: acc.storage.with(key, value) };
     const st = new Map(acc.storage);
     if (value === 0n) st.delete(key); else st.set(key, value);
     return { ...acc, storage: st };

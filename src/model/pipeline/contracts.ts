@@ -209,7 +209,7 @@ export const accountId = (a: Account): bigint => {
   return v;
 };
 
-/** The state key of a contract's storage word. @spec PIPE-STATE-KEYS.1 */
+/** The state key of a contract's storage word. @spec PIPE-STATE-KEYS.2 */
 export const contractKey = (contract: Account, key: bigint): string => `wsto/${contract}/${key}`;
 
 export interface ContractEffect {

@@ -8,3 +8,4 @@ export * from './tx.js';
 export * from './serial.js';
 export * from './tiers.js';
 export * from './contracts.js';
+export * from './evm-contracts.js';

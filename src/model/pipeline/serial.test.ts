@@ -66,7 +66,7 @@ describe('serial pipeline', () => {
     expect(checkTierStream(r.value.events, 1).ok).toBe(true);
   });
 
-  // @spec PIPE-TX-FORM.1 PIPE-ORDER-INPUT.1 PIPE-GENESIS.1
+  // @spec PIPE-TX-FORM.2 PIPE-ORDER-INPUT.1 PIPE-GENESIS.1
   it('rejects bad input with stable codes', () => {
     const x = t('a', 'b', 1n);
     const code = (i: PipelineInput): string | undefined => { const r = runSerial(i); return r.ok ? undefined : r.error.code; };

@@ -80,7 +80,7 @@ export const validateGenesis = (genesis: readonly GenesisAccount[]): Result<read
  * Indexes the bodies by hash after checking each, and checks that every hash in a block has a
  * body; a body nobody orders is ignored.
  *
- * @spec PIPE-TX-FORM.1 PIPE-TX-HASH.1 PIPE-ORDER-INPUT.1
+ * @spec PIPE-TX-FORM.2 PIPE-TX-HASH.2 PIPE-ORDER-INPUT.1
  */
 export const indexBodies = (blocks: readonly Block[], bodies: readonly Tx[]): Result<ReadonlyMap<string, Tx>> => {
   const byHash = new Map<string, Tx>();

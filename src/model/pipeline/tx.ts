@@ -1,7 +1,8 @@
 /**
  * The transaction language of the pipeline and its execution semantics: balance transfers, calls
- * of a built-in counter (slot arithmetic without code), and calls of WASM contracts run on the
- * dMIR interpreter (`contracts.ts`). Execution is a pure function of the transaction and a read
+ * of a built-in counter (slot arithmetic without code), calls of WASM contracts run on the dMIR
+ * interpreter (`contracts.ts`) and calls of EVM contracts run on the EVM interpreter
+ * (`evm-contracts.ts`). Execution is a pure function of the transaction and a read
  * function over the pre-state; it returns the receipt fields and the writes.
  *
  * @module
@@ -10,6 +11,7 @@ import { type Result, ok, fail } from '../encoding/result.js';
 import { keccak256, utf8 } from '../encoding/hash.js';
 import { bytesToHex } from '../encoding/hex.js';
 import { CONTRACT_CODES, CONTRACT_METHODS, MAX_ARGS, runContract, type ContractCode } from './contracts.js';
+import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, runEvmContract, type EvmContractCode } from './evm-contracts.js';
 
 export type Account = string;
 
@@ -33,6 +35,18 @@ export type Tx =
       readonly code: ContractCode;
       readonly method: string;
       /** Calldata words, each in [0, 2^64 - 1]. */
+      readonly args: readonly bigint[];
+      readonly salt: number;
+    }
+  | {
+      readonly kind: 'evm';
+      readonly from: Account;
+      /** The contract instance: its storage slot s is `esto/<contract>/<s>`. */
+      readonly contract: Account;
+      /** Which EVM bytecode runs. */
+      readonly code: EvmContractCode;
+      readonly method: string;
+      /** Arguments, each in [0, 2^64 - 1]. */
       readonly args: readonly bigint[];
       readonly salt: number;
     };
@@ -59,18 +73,20 @@ export const REVERT_CODES = ['Pipeline.Transfer.INSUFFICIENT_BALANCE', 'Pipeline
 /**
  * A transaction is well formed when its accounts are 1 to 16 lowercase letters or digits, its
  * amount is in [0, 2^64 - 1], its slot in [0, 255], its salt in [0, 2^32 - 1] and its call
- * operation is add, sub or move; a WASM call names one of the contract codes and one of its
- * methods and has at most four calldata words, each in [0, 2^64 - 1].
+ * operation is add, sub or move; a WASM or EVM call names one of the contract codes of its kind
+ * and one of its methods and has at most four calldata words, each in [0, 2^64 - 1].
  *
- * @spec PIPE-TX-FORM.1 PIPE-CONTRACT-CODE.1
+ * @spec PIPE-TX-FORM.2 PIPE-CONTRACT-CODE.1 PIPE-EVM-CODE.1
  */
 export const validateTx = (tx: Tx, where: string): Result<Tx> => {
   const accounts = tx.kind === 'transfer' ? [tx.from, tx.to] : [tx.from, tx.contract];
   const bad = accounts.find((a) => !ACCOUNT.test(a));
   if (bad !== undefined) return fail('Pipeline.Input.BAD_TX', `${where}: account ${JSON.stringify(bad)} is not 1 to 16 lowercase letters or digits`);
-  if (tx.kind === 'wasm') {
-    if (!(CONTRACT_CODES as readonly string[]).includes(tx.code)) return fail('Pipeline.Input.BAD_TX', `${where}: unknown contract code ${JSON.stringify(tx.code)}`);
-    if (!CONTRACT_METHODS[tx.code].includes(tx.method)) return fail('Pipeline.Input.BAD_TX', `${where}: contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
+  if (tx.kind === 'wasm' || tx.kind === 'evm') {
+    const codes: readonly string[] = tx.kind === 'wasm' ? CONTRACT_CODES : EVM_CONTRACT_CODES;
+    if (!codes.includes(tx.code)) return fail('Pipeline.Input.BAD_TX', `${where}: unknown ${tx.kind} contract code ${JSON.stringify(tx.code)}`);
+    const methods: Readonly<Record<string, readonly string[]>> = tx.kind === 'wasm' ? CONTRACT_METHODS : EVM_CONTRACT_METHODS;
+    if (!methods[tx.code]!.includes(tx.method)) return fail('Pipeline.Input.BAD_TX', `${where}: ${tx.kind} contract ${tx.code} has no method ${JSON.stringify(tx.method)}`);
     if (tx.args.length > MAX_ARGS) return fail('Pipeline.Input.BAD_TX', `${where}: ${tx.args.length} calldata words, at most ${MAX_ARGS}`);
     const arg = tx.args.findIndex((a) => a < 0n || a > MAX_AMOUNT);
     if (arg >= 0) return fail('Pipeline.Input.BAD_TX', `${where}: calldata word ${arg} is outside [0, 2^64 - 1]`);
@@ -85,25 +101,25 @@ export const validateTx = (tx: Tx, where: string): Result<Tx> => {
 
 /**
  * The text form of a transaction, the bytes its hash is taken over:
- * `transfer:<from>:<to>:<amount>:<salt>`, `call:<from>:<contract>:<slot>:<op>:<amount>:<salt>` or
- * `wasm:<from>:<contract>:<code>:<method>:<args, comma separated>:<salt>`, integers in decimal
- * without leading zeros.
+ * `transfer:<from>:<to>:<amount>:<salt>`, `call:<from>:<contract>:<slot>:<op>:<amount>:<salt>`,
+ * `wasm:<from>:<contract>:<code>:<method>:<args, comma separated>:<salt>` or the same with `evm:`,
+ * integers in decimal without leading zeros.
  *
- * @spec PIPE-TX-HASH.1
+ * @spec PIPE-TX-HASH.2
  */
 export const txText = (tx: Tx): string =>
   tx.kind === 'transfer'
     ? `transfer:${tx.from}:${tx.to}:${tx.amount}:${tx.salt}`
     : tx.kind === 'call'
       ? `call:${tx.from}:${tx.contract}:${tx.slot}:${tx.op}:${tx.amount}:${tx.salt}`
-      : `wasm:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
+      : `${tx.kind}:${tx.from}:${tx.contract}:${tx.code}:${tx.method}:${tx.args.join(',')}:${tx.salt}`;
 
-/** The hash of a transaction: Keccak-256 of the UTF-8 of its text form, lowercase 0x-hex. @spec PIPE-TX-HASH.1 */
+/** The hash of a transaction: Keccak-256 of the UTF-8 of its text form, lowercase 0x-hex. @spec PIPE-TX-HASH.2 */
 export const txHash = (tx: Tx): string => bytesToHex(keccak256(utf8(txText(tx))));
 
-/** The state key of an account's balance. @spec PIPE-STATE-KEYS.1 */
+/** The state key of an account's balance. @spec PIPE-STATE-KEYS.2 */
 export const balanceKey = (a: Account): string => `bal/${a}`;
-/** The state key of a contract's storage slot. @spec PIPE-STATE-KEYS.1 */
+/** The state key of a contract's storage slot. @spec PIPE-STATE-KEYS.2 */
 export const slotKey = (c: Account, slot: number): string => `sto/${c}/${slot}`;
 
 export interface Effect {
@@ -126,12 +142,14 @@ const revert = (code: string, output: bigint): Effect => ({ status: 'revert', co
  * - call move: reverts with INSUFFICIENT_BALANCE when the caller's balance is below the amount;
  *   otherwise moves the amount from the caller's balance into the slot (output: the new slot value).
  * - wasm: the contract method on the dMIR interpreter (PIPE-CONTRACT-EXEC.1).
+ * - evm: the contract method on the EVM interpreter (PIPE-EVM-EXEC.1).
  * A revert writes nothing.
  *
- * @spec PIPE-EXEC-TRANSFER.1 PIPE-EXEC-CALL.1 PIPE-EXEC-REVERT.1 PIPE-CONTRACT-EXEC.1
+ * @spec PIPE-EXEC-TRANSFER.1 PIPE-EXEC-CALL.1 PIPE-EXEC-REVERT.1 PIPE-CONTRACT-EXEC.1 PIPE-EVM-EXEC.1
  */
 export const executeTx = (tx: Tx, read: (key: string) => bigint): Effect => {
   if (tx.kind === 'wasm') return runContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
+  if (tx.kind === 'evm') return runEvmContract(tx.code, tx.contract, tx.method, tx.args, tx.from, read);
   if (tx.kind === 'transfer') {
     const fromBal = read(balanceKey(tx.from));
     if (fromBal < tx.amount) return revert('Pipeline.Transfer.INSUFFICIENT_BALANCE', fromBal);
@@ -164,5 +182,5 @@ export const executeTx = (tx: Tx, read: (key: string) => bigint): Effect => {
  */
 export const receiptBytes = (r: Receipt): Uint8Array => utf8(`${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`);
 
-/** A state value as stored: the UTF-8 of its decimal form. @spec PIPE-STATE-KEYS.1 */
+/** A state value as stored: the UTF-8 of its decimal form. @spec PIPE-STATE-KEYS.2 */
 export const encodeValue = (v: bigint): Uint8Array => utf8(v.toString());
