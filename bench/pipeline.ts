@@ -42,7 +42,7 @@ interface Workload { readonly name: string; readonly contention: 'low' | 'high';
  * lowered to dMIR). Low contention: 50,000 accounts, 64 token and counter instances and 256 counter
  * slots; high contention: eight accounts, one instance of each contract and two slots.
  */
-const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: number, seed: number): Workload => {
+export const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: number, seed: number): Workload => {
   const r = prng(seed);
   const accounts = contention === 'low' ? 50_000 : 8;
   const slots = contention === 'low' ? 256 : 2;
