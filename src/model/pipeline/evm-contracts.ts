@@ -123,14 +123,11 @@ export const EVM_CONTRACT_GAS = 100_000n;
 export const evmContractKey = (contract: string, slot: bigint): string => `esto/${contract}/${slot}`;
 
 /** The block an EVM contract call sees: every field zero (the contracts read none). @spec PIPE-EVM-HOST.1 */
-export const EVM_CALL_BLOCK: BlockEnv = {
+const EVM_CALL_BLOCK: BlockEnv = {
   coinbase: bigintToAddress(0n), number: 0n, timestamp: 0n, gasLimit: EVM_CONTRACT_GAS, baseFee: 0n, prevRandao: 0n, chainId: 1n, blobBaseFee: 1n, blockHashes: [],
 };
 
-/** A bare message call executor with the signature of the model's `executeCall`. */
-export type EvmCallExecutor = (pre: WorldState, block: BlockEnv, gasPrice: bigint, call: CallRequest) => Result<CallOutcome>;
-
-export interface EvmCallPlan {
+interface EvmCallPlan {
   /** The pre-state: the contract account, its storage read on demand through `read`. */
   readonly pre: WorldState;
   readonly call: CallRequest;
@@ -145,7 +142,7 @@ export interface EvmCallPlan {
  *
  * @spec PIPE-EVM-HOST.1
  */
-export const evmCallPlan = (code: EvmContractCode, contract: string, method: string, args: readonly bigint[], from: string, read: (key: string) => bigint): EvmCallPlan => {
+const evmCallPlan = (code: EvmContractCode, contract: string, method: string, args: readonly bigint[], from: string, read: (key: string) => bigint): EvmCallPlan => {
   const contractAddress = bigintToAddress(accountId(contract));
   const words = [BigInt(EVM_CONTRACT_METHODS[code].indexOf(method)), ...args.slice(0, MAX_ARGS)];
   const data = new Uint8Array(32 * words.length);
@@ -175,7 +172,7 @@ const wordOf = (b: Uint8Array): bigint => b.reduce((acc, x) => (acc << 8n) | Big
  *
  * @spec PIPE-EVM-EXEC.1
  */
-export const evmEffect = (plan: EvmCallPlan, contract: string, r: Result<CallOutcome>): EvmEffect => {
+const evmEffect = (plan: EvmCallPlan, contract: string, r: Result<CallOutcome>): EvmEffect => {
   const trap: EvmEffect = { status: 'revert', code: 'Pipeline.Contract.TRAP', output: 0n, writes: new Map() };
   if (!r.ok) return trap;
   const o = r.value;
