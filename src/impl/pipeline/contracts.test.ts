@@ -6,26 +6,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_CODES, CONTRACT_METHODS, accountId, contractKey, runContract, type ContractCode } from '../../model/pipeline/contracts.js';
-import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, evmContractKey, runEvmContract, type EvmContractCode } from '../../model/pipeline/evm-contracts.js';
+import { CONTRACT_CODES, CONTRACT_METHODS, accountId, contractKey, runContract } from '../../model/pipeline/contracts.js';
+import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, evmContractKey, runEvmContract } from '../../model/pipeline/evm-contracts.js';
+import { contractCallArb } from '../../conformance/pipeline/calls.js';
 import { callContract, contractTiers } from './contracts.js';
 import { callEvmContract } from './evm-contracts.js';
 import { ReadBlocked } from './exec.js';
 
-const word = fc.oneof(fc.bigInt(0n, 40n), fc.bigInt(0n, (1n << 64n) - 1n), fc.constant((1n << 64n) - 1n));
-const callArb = fc.constantFrom(...CONTRACT_CODES).chain((code: ContractCode) => fc.record({
-  code: fc.constant(code),
-  method: fc.constantFrom(...CONTRACT_METHODS[code]),
-  from: fc.constantFrom('a', 'b', 'c'),
-  args: fc.array(fc.oneof(word, fc.constantFrom('a', 'b', 'c').map(accountId)), { maxLength: 4 }),
-  storage: fc.array(fc.tuple(fc.oneof(fc.bigInt(0n, 5n), fc.constantFrom('a', 'b', 'c').map(accountId)), word), { maxLength: 6 }),
-}));
 
 describe('contract calls on the engine equal the reference interpreter', () => {
   // @spec PIPE-CONTRACT-HOST.1 PIPE-CONTRACT-EXEC.1 PIPE-EXEC-SERIAL.1
   it('for random calls, callers, calldata and storage', () => {
     const statuses = new Set<string>();
-    fc.assert(fc.property(callArb, ({ code, method, from, args, storage }) => {
+    fc.assert(fc.property(contractCallArb(CONTRACT_CODES, CONTRACT_METHODS), ({ code, method, from, args, storage }) => {
       const state = new Map(storage.map(([k, v]) => [contractKey('x', k), v] as const));
       const read = (k: string): bigint => state.get(k) ?? 0n;
       const m = runContract(code, 'x', method, args, from, read);
@@ -43,18 +36,10 @@ describe('contract calls on the engine equal the reference interpreter', () => {
     expect(callContract('counter', 'x', 'inc', [1n], 'a', () => 4n)).toEqual({ status: 'success', code: null, output: 5n, writes: [[contractKey('x', 0n), 5n]] });
   });
 
-  const evmCallArb = fc.constantFrom(...EVM_CONTRACT_CODES).chain((code: EvmContractCode) => fc.record({
-    code: fc.constant(code),
-    method: fc.constantFrom(...EVM_CONTRACT_METHODS[code]),
-    from: fc.constantFrom('a', 'b', 'c'),
-    args: fc.array(fc.oneof(word, fc.constantFrom('a', 'b', 'c').map(accountId)), { maxLength: 4 }),
-    storage: fc.array(fc.tuple(fc.oneof(fc.bigInt(0n, 5n), fc.constantFrom('a', 'b', 'c').map(accountId)), word), { maxLength: 6 }),
-  }));
-
   // @spec PIPE-EVM-HOST.1 PIPE-EVM-EXEC.1 EVM-LOWER-EXEC.1
   it('EVM contracts lowered on the engine equal the EVM interpreter for random calls', () => {
     const statuses = new Set<string>();
-    fc.assert(fc.property(evmCallArb, ({ code, method, from, args, storage }) => {
+    fc.assert(fc.property(contractCallArb(EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS), ({ code, method, from, args, storage }) => {
       const state = new Map(storage.map(([k, v]) => [evmContractKey('x', k), v] as const));
       const read = (k: string): bigint => state.get(k) ?? 0n;
       const m = runEvmContract(code, 'x', method, args, from, read);

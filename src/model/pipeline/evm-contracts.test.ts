@@ -4,17 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accountId, contractKey, runContract } from './contracts.js';
-import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, evmContractBytes, evmContractKey, runEvmContract, type EvmContractCode } from './evm-contracts.js';
-
-const word = fc.oneof(fc.bigInt(0n, 40n), fc.bigInt(0n, (1n << 64n) - 1n), fc.constant((1n << 64n) - 1n));
-const callArb = fc.constantFrom(...EVM_CONTRACT_CODES).chain((code: EvmContractCode) => fc.record({
-  code: fc.constant(code),
-  method: fc.constantFrom(...EVM_CONTRACT_METHODS[code]),
-  from: fc.constantFrom('a', 'b', 'c'),
-  args: fc.array(fc.oneof(word, fc.constantFrom('a', 'b', 'c').map(accountId)), { maxLength: 4 }),
-  storage: fc.array(fc.tuple(fc.oneof(fc.bigInt(0n, 5n), fc.constantFrom('a', 'b', 'c').map(accountId)), word), { maxLength: 6 }),
-}));
+import { contractCallArb } from '../../conformance/pipeline/calls.js';
+import { contractKey, runContract } from './contracts.js';
+import { EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS, evmContractBytes, evmContractKey, runEvmContract } from './evm-contracts.js';
 
 describe('pipeline EVM contracts on the EVM interpreter', () => {
   // @spec PIPE-EVM-CODE.1
@@ -29,7 +21,7 @@ describe('pipeline EVM contracts on the EVM interpreter', () => {
   // @spec PIPE-EVM-HOST.1 PIPE-EVM-EXEC.1 PIPE-STATE-KEYS.2
   it('compute what their WASM twins compute, for random calls, callers, calldata and storage', () => {
     const statuses = new Set<string>();
-    fc.assert(fc.property(callArb, ({ code, method, from, args, storage }) => {
+    fc.assert(fc.property(contractCallArb(EVM_CONTRACT_CODES, EVM_CONTRACT_METHODS), ({ code, method, from, args, storage }) => {
       const wasmState = new Map(storage.map(([k, v]) => [contractKey('x', k), v] as const));
       const evmState = new Map(storage.map(([k, v]) => [evmContractKey('x', k), v] as const));
       const w = runContract(code, 'x', method, args, from, (k) => wasmState.get(k) ?? 0n);
