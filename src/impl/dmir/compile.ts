@@ -25,6 +25,7 @@ import type {
   BinaryOp, CmpPredicate, DefinedFunc, Expr, FuncType, Module, ScalarType, Stmt, Terminator, TrapCode, ValType,
 } from '../../model/dmir/ir.js';
 import { analyse, blockSuccessors, trapOfBlock, type Shape } from './stackify.js';
+import { append, HEADER, section, sleb, str, uleb, vec } from '../encoding/wasm-binary.js';
 
 /** Trap codes by the number the compiled code passes to `env.trap`. */
 export const TRAP_NUMBERS: readonly TrapCode[] = [
@@ -35,27 +36,6 @@ export const TRAP_NUMBERS: readonly TrapCode[] = [
 ];
 const trapNo = (c: TrapCode): number => TRAP_NUMBERS.indexOf(c);
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n;
-  do {
-    let b = v % 128;
-    v = Math.floor(v / 128);
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-};
-const sleb = (n: bigint): number[] => {
-  const out: number[] = [];
-  let v = n;
-  for (;;) {
-    const b = Number(v & 0x7fn);
-    v >>= 7n;
-    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-};
 /** `i32.const n` for a 32-bit integer (signed or unsigned reading), without going through bigint. */
 const i32c = (n: number): number[] => {
   const out = [0x41];
@@ -68,19 +48,8 @@ const i32c = (n: number): number[] => {
   }
 };
 const VT: Readonly<Record<ValType, number>> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c };
-const vec = <T>(xs: readonly T[], f: (x: T) => number[]): number[] => {
-  const out = uleb(xs.length);
-  for (const x of xs) append(out, f(x));
-  return out;
-};
-const str = (s: string): number[] => { const b = new TextEncoder().encode(s); return [...uleb(b.length), ...b]; };
-const section = (id: number, body: number[]): number[] => { const out = [id, ...uleb(body.length)]; append(out, body); return out; };
 const f32c = (bits: number): number[] => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, bits, true); return [0x43, ...b]; };
 const f64c = (bits: bigint): number[] => { const b = new Uint8Array(8); new DataView(b.buffer).setBigUint64(0, bits, true); return [0x44, ...b]; };
-/** Appends without spreading, which would overflow the host stack on very long byte runs. */
-function append(out: number[], xs: readonly number[]): void {
-  for (let i = 0; i < xs.length; i++) out.push(xs[i]!);
-}
 
 /** A function the compiler cannot translate; the engine keeps it on the interpreter. */
 export interface Unsupported { readonly unsupported: true; readonly reason: string }
@@ -186,7 +155,7 @@ const emitModule = (m: Module, table: readonly (number | null)[] | null, stackBu
     ...exportsF.map((e) => typeIndex(bitsType(m.funcs[e.index]!.type))),
     ...(m.start === null ? [] : [typeIndex({ params: [], results: [] })]),
   ];
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const out: number[] = [...HEADER];
   const importsSec = [
     [...str('env'), ...str('trap'), 0x00, ...uleb(trapType)],
     ...hostImports.map((hi, k) => [...str('host'), ...str(String(k)), 0x00, ...uleb(typeIndex(m.funcs[hi]!.type))]),

@@ -20,6 +20,9 @@ import type { Result } from '../../model/encoding/result.js';
 import { compileModule, deepImportNames, TRAP_NUMBERS } from './compile.js';
 import { deepCallHandler, DEEP_CALL_STACK_COST, type DeepCallState } from './deep.js';
 import { createInterpreter, type HostFn, type Interpreter, type SharedState } from './interp.js';
+import { type CompiledModule, type WasmMemory, WA } from '../encoding/wasm-binary.js';
+
+export type { CompiledModule };
 
 export type EngineOutcome =
   | { readonly kind: 'return'; readonly values: readonly Val[] }
@@ -27,17 +30,6 @@ export type EngineOutcome =
 
 export type EngineHost = (module: string, field: string) => HostFn | undefined;
 
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(delta: number): number }
-interface WasmInstance { readonly exports: Record<string, unknown> }
-/** A compiled WebAssembly module (opaque). */
-export type CompiledModule = object;
-interface NodeWasm {
-  readonly Module: new (bytes: Uint8Array) => CompiledModule;
-  readonly Instance: new (module: CompiledModule, imports: object) => WasmInstance;
-  readonly Memory: new (d: { initial: number; maximum: number }) => WasmMemory;
-  compile(bytes: Uint8Array): Promise<CompiledModule>;
-}
-const WA = (globalThis as unknown as { readonly WebAssembly: NodeWasm }).WebAssembly;
 
 interface WasmGlobal { value: number | bigint }
 
