@@ -15,7 +15,7 @@ import { loadWasm } from '../dmir/wasm/index.js';
 import { bindEnvImports, CROSSVM_MODULE } from './crossvm-bind.js';
 import { G, LIMITS, messageCallGas, sstoreCost, wordCount } from './gas.js';
 import { incorporateError, incorporateSuccess, processMessage, type Ctx, type FrameOutcome, type FrameStatus, type Message } from './interpreter.js';
-import { bigintToBytes, bytesToBigint } from './rlp.js';
+import { bytesToBigint, wordBytes } from './rlp.js';
 import { addressToBytes, bytesToAddress, getAccount, getStorage, isAlive, setStorage, type Address } from './state.js';
 
 /** `\0asm`: code starting with these bytes is a WASM contract. @spec EVM-XVM-DETECT.1 */
@@ -35,7 +35,6 @@ export const XVM_STEP_LIMIT = 20_000_000;
 export const XVM_CALL_RESULT = { success: 0, failure: 1, revert: 2 } as const;
 
 const EMPTY = new Uint8Array(0);
-const word = (v: bigint): Uint8Array => { const out = new Uint8Array(32); const b = bigintToBytes(v); out.set(b, 32 - b.length); return out; };
 const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
 /** The largest linear memory of the profile (256 pages): no copy into memory can be longer. */
 const MAX_MEMORY_BYTES = 256 * 65536;
@@ -139,7 +138,7 @@ export const executeWasmCode = (
     },
     'op.getAddress': () => getter(() => { output = addressToBytes(self); return []; }),
     'op.getCaller': () => getter(() => { output = addressToBytes(msg.caller); return []; }),
-    'op.getCallValue': () => getter(() => { output = word(msg.value); return []; }),
+    'op.getCallValue': () => getter(() => { output = wordBytes(msg.value); return []; }),
     'op.getCallDataSize': () => getter(() => [msg.data.length]),
     'op.getGasLeft': () => getter(() => [BigInt.asIntN(64, gas)]),
     'op.getReturnDataSize': () => getter(() => [returnData.length]),
@@ -155,7 +154,7 @@ export const executeWasmCode = (
       let cost: bigint = G.warmAccess;
       if (!ctx.sub.accessedKeys.has(k)) { ctx = { ...ctx, sub: { ...ctx.sub, accessedKeys: addSet(ctx.sub.accessedKeys, k) } }; cost = G.coldSload; }
       if (!charge(cost)) return stop('halt', 'OutOfGas');
-      output = word(getStorage(ctx.state, self, key));
+      output = wordBytes(getStorage(ctx.state, self, key));
       return ok([]);
     },
     'op.storageStore': () => {

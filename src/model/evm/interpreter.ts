@@ -8,7 +8,7 @@ import { keccak256, type Failure } from '../encoding/index.js';
 import { byteLength, G, LIMITS, maxMessageCallGas, memoryExpansion, messageCallGas, sstoreCost, wordCount } from './gas.js';
 import { precompileIndex, runPrecompile } from './precompiles.js';
 import { executeWasmCode, isWasmCode } from './crossvm.js';
-import { bigintToBytes, bytesToBigint, concatBytes, rlpEncode } from './rlp.js';
+import { bigintToBytes, bytesToBigint, concatBytes, rlpEncode, wordBytes } from './rlp.js';
 import {
   addressToBigint, addressToBytes, bigintToAddress, bytesToAddress, deleteAccount, existsAndIsEmpty, getAccount, getStorage,
   isAlive, modifyAccount, moveEther, setStorage, touchAccount, type Address, type WorldState,
@@ -161,7 +161,6 @@ const readPadded = (buf: Uint8Array, offset: bigint, size: number): Uint8Array =
   if (offset < BigInt(buf.length)) { const o = Number(offset); out.set(buf.subarray(o, Math.min(buf.length, o + size))); }
   return out;
 };
-const word = (v: bigint): Uint8Array => { const out = new Uint8Array(32); const b = bigintToBytes(v); out.set(b, 32 - b.length); return out; };
 
 /** Memory beyond this many bytes is treated as out of gas before allocation (unreachable under real gas limits). */
 const MEMORY_CAP = 1n << 32n;
@@ -373,7 +372,7 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
         // Stack, memory, storage and flow. @spec EVM-OP-STACKMEM.1
         case 0x50: pop(); break;
         case 0x51: { const off = pop(); expand([[off, 32n]]); push(bytesToBigint(memRead(off, 32n))); break; }
-        case 0x52: { const off = pop(), v = pop(); expand([[off, 32n]]); memWrite(off, word(v)); break; }
+        case 0x52: { const off = pop(), v = pop(); expand([[off, 32n]]); memWrite(off, wordBytes(v)); break; }
         case 0x53: { const off = pop(), v = pop(); expand([[off, 1n]]); memory[Number(off)] = Number(v & 0xffn); break; }
         case 0x54: {
           const key = pop(), k = `${self}:${key}`;
@@ -423,7 +422,7 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
         case 0xa0: case 0xa1: case 0xa2: case 0xa3: case 0xa4: {
           const off = pop(), size = pop();
           const topics: Uint8Array[] = [];
-          for (let i = 0; i < op - 0xa0; i++) topics.push(word(pop()));
+          for (let i = 0; i < op - 0xa0; i++) topics.push(wordBytes(pop()));
           charge(G.logData * size);
           expand([[off, size]]);
           checkStatic();

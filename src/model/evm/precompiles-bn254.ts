@@ -4,7 +4,7 @@
  * @noble/curves' bn254; this module fixes the byte encodings and the failure rules.
  */
 import { bn254 } from '@noble/curves/bn254.js';
-import { bigintToBytes, bytesToBigint } from './rlp.js';
+import { bytesToBigint, wordBytes } from './rlp.js';
 import type { PrecompileBody } from './precompiles-blake2f.js';
 
 /** The base field modulus p; every coordinate must be below it. */
@@ -21,7 +21,6 @@ const padRight = (data: Uint8Array, size: number): Uint8Array => {
   return out;
 };
 const word = (b: Uint8Array, i: number): bigint => bytesToBigint(b.subarray(32 * i, 32 * i + 32));
-const word32 = (v: bigint): Uint8Array => { const out = new Uint8Array(32); const b = bigintToBytes(v); out.set(b, 32 - b.length); return out; };
 
 /**
  * Decodes a G1 point `x ‖ y` (two 32-byte big-endian field elements); `(0, 0)` is the point at
@@ -62,8 +61,8 @@ const encodeG1 = (p: G1): Uint8Array => {
   const out = new Uint8Array(64);
   if (p.is0()) return out;
   const a = p.toAffine();
-  out.set(word32(a.x), 0);
-  out.set(word32(a.y), 32);
+  out.set(wordBytes(a.x), 0);
+  out.set(wordBytes(a.y), 32);
   return out;
 };
 
@@ -111,5 +110,5 @@ export const bn254Pairing = (data: Uint8Array, gasLeft: bigint): PrecompileBody 
   }
   const Fp12 = bn254.fields.Fp12;
   const one = pairs.length === 0 || Fp12.eql(bn254.pairingBatch(pairs), Fp12.ONE);
-  return { kind: 'ok', gas, output: word32(one ? 1n : 0n) };
+  return { kind: 'ok', gas, output: wordBytes(one ? 1n : 0n) };
 };

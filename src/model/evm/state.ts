@@ -4,7 +4,7 @@
  * revert is dropping the new one.
  */
 import { keccak256 } from '../encoding/index.js';
-import { bigintToBytes, rlpEncode } from './rlp.js';
+import { bigintToBytes, rlpEncode, wordBytes } from './rlp.js';
 import { EMPTY_TRIE_ROOT, trieRoot } from './trie.js';
 
 /** An address as 0x-prefixed lower-case hex of 20 bytes: the map key of the world state. */
@@ -80,11 +80,10 @@ export const bytesToAddress = (b: Uint8Array): Address => '0x' + Array.from(b.sl
 export const bigintToAddress = (v: bigint): Address => '0x' + (v & ((1n << 160n) - 1n)).toString(16).padStart(40, '0');
 export const addressToBigint = (a: Address): bigint => BigInt(a);
 
-const pad32 = (v: bigint): Uint8Array => { const b = bigintToBytes(v); const out = new Uint8Array(32); out.set(b, 32 - b.length); return out; };
 
 /** The storage root of one account: a secure trie from keccak(slot) to rlp(value). @spec EVM-STATE-ROOT.1 */
 export const storageRoot = (acc: Account): Uint8Array =>
-  acc.storage.size === 0 ? EMPTY_TRIE_ROOT : trieRoot([...acc.storage].map(([k, v]) => [keccak256(pad32(k)), rlpEncode(bigintToBytes(v))] as const));
+  acc.storage.size === 0 ? EMPTY_TRIE_ROOT : trieRoot([...acc.storage].map(([k, v]) => [keccak256(wordBytes(k)), rlpEncode(bigintToBytes(v))] as const));
 
 /**
  * The state root: a secure trie from keccak(address) to rlp([nonce, balance, storageRoot, codeHash]).

@@ -10,7 +10,7 @@
  * @module
  */
 import type { Result } from '../encoding/result.js';
-import { type BlockEnv, type CallOutcome, type CallRequest, type WorldState, LazyStorage, bigintToAddress, executeCall } from '../evm/index.js';
+import { type BlockEnv, type CallOutcome, type CallRequest, type WorldState, LazyStorage, bigintToAddress, bytesToBigint, executeCall, wordBytes } from '../evm/index.js';
 import { MAX_ARGS, accountId } from './contracts.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ const evmCallPlan = (code: EvmContractCode, contract: string, method: string, ar
   const contractAddress = bigintToAddress(accountId(contract));
   const words = [BigInt(EVM_CONTRACT_METHODS[code].indexOf(method)), ...args.slice(0, MAX_ARGS)];
   const data = new Uint8Array(32 * words.length);
-  words.forEach((w, i) => { for (let b = 0; b < 32; b++) data[32 * i + b] = Number((w >> BigInt(8 * (31 - b))) & 0xffn); });
+  words.forEach((w, i) => data.set(wordBytes(w), 32 * i));
   const storage = new LazyStorage((slot) => read(evmContractKey(contract, slot)));
   return {
     pre: new Map([[contractAddress, { nonce: 1n, balance: 0n, code: evmContractBytes(code), storage }]]),
@@ -162,7 +162,6 @@ export interface EvmEffect {
   readonly writes: ReadonlyMap<string, bigint>;
 }
 
-const wordOf = (b: Uint8Array): bigint => b.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
 
 /**
  * The effect of a finished call: success gives the returned word as output and every slot the call
@@ -176,11 +175,11 @@ const evmEffect = (plan: EvmCallPlan, contract: string, r: Result<CallOutcome>):
   const trap: EvmEffect = { status: 'revert', code: 'Pipeline.Contract.TRAP', output: 0n, writes: new Map() };
   if (!r.ok) return trap;
   const o = r.value;
-  if (o.status === 'revert') return { status: 'revert', code: 'Pipeline.Contract.REVERT', output: wordOf(o.output), writes: new Map() };
+  if (o.status === 'revert') return { status: 'revert', code: 'Pipeline.Contract.REVERT', output: bytesToBigint(o.output), writes: new Map() };
   if (o.status !== 'success') return trap;
   const storage = o.state.get(plan.contractAddress)?.storage;
   const written = storage instanceof LazyStorage ? storage.written : new Map<bigint, bigint>();
-  return { status: 'success', code: null, output: wordOf(o.output), writes: new Map([...written].map(([slot, v]) => [evmContractKey(contract, slot), v])) };
+  return { status: 'success', code: null, output: bytesToBigint(o.output), writes: new Map([...written].map(([slot, v]) => [evmContractKey(contract, slot), v])) };
 };
 
 /**
