@@ -8,6 +8,7 @@ import { LINK_ERROR_CODES } from '../../model/dmir/interp.js';
 import { DECODE_ERROR_CODES, LIMIT_ERROR_CODES, PROFILE_ERROR_CODES, type WasmModule } from '../../model/dmir/wasm/decode.js';
 import { VALIDATE_ERROR_CODES } from '../../model/dmir/wasm/validate.js';
 import { INVOKE_ERROR_CODES, instantiateWasm, invokeExport, loadWasm } from '../../model/dmir/wasm/index.js';
+import { valueText } from './dmir-json.js';
 import { encodeModule } from '../../model/dmir/wasm/encode.js';
 import { OPS } from '../../model/dmir/wasm/opcodes.js';
 import { loadWasmBytes } from '../../impl/dmir/wasm-lower.js';
@@ -54,9 +55,6 @@ const parseValue = (t: ValType, s: string): Val | null => {
   return t === 'f32' ? Number.parseInt(s.slice(2), 16) : BigInt(s);
 };
 
-const showValue = (t: ValType, v: Val): string =>
-  t === 'i32' || t === 'i64' ? String(v)
-    : t === 'f32' ? `0x${(v as number).toString(16).padStart(8, '0')}` : `0x${(v as bigint).toString(16).padStart(16, '0')}`;
 
 // ---------------------------------------------------------------------------------------------
 // The two paths: the model (decode, validate, lower, verify, interpret) and the engine (its own
@@ -96,7 +94,7 @@ const modelRun = (c: Call, gas: bigint): Result<Outcome> => {
   const o = r.value.outcome;
   const gasUsed = String(gas - r.value.gasLeft);
   return { ok: true, value: o.kind === 'return'
-    ? { values: o.values.map((v, i) => showValue(p.value.results[i]!, v)), trap: null, gasUsed }
+    ? { values: o.values.map((v, i) => valueText(p.value.results[i]!, v)), trap: null, gasUsed }
     : { values: null, trap: o.code, gasUsed } };
 };
 
@@ -112,7 +110,7 @@ const implRun = (c: Call, gas: bigint): Result<Outcome> => {
   const o = r.outcome;
   const gasUsed = String(gas - r.gasLeft);
   return { ok: true, value: o.kind === 'return'
-    ? { values: o.values.map((v, i) => showValue(p.value.results[i]!, v)), trap: null, gasUsed }
+    ? { values: o.values.map((v, i) => valueText(p.value.results[i]!, v)), trap: null, gasUsed }
     : { values: null, trap: o.code, gasUsed } };
 };
 
@@ -317,7 +315,7 @@ const usesCanonicalisingFloat = (m: WasmModule): boolean => m.codes.some((c) => 
 const argText = (m: WasmModule, name: string, args: readonly (number | bigint)[]): string[] => {
   const fi = Number(name.slice(1));
   const t = m.types[m.funcs[fi]!]!;
-  return args.map((a, i) => showValue(t.params[i]!, a));
+  return args.map((a, i) => valueText(t.params[i]!, a));
 };
 
 /** The trap codes Node's engine reports under one message with another code; the id says so. */

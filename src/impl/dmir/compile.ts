@@ -35,6 +35,9 @@ export const TRAP_NUMBERS: readonly TrapCode[] = [
   'Dmir.Trap.OUT_OF_GAS', 'Dmir.Trap.HOST_ERROR', 'Dmir.Trap.STEP_LIMIT',
 ];
 const trapNo = (c: TrapCode): number => TRAP_NUMBERS.indexOf(c);
+const TRAP_SET: ReadonlySet<string> = new Set(TRAP_NUMBERS);
+/** The trap a failed host call raises: its error code when that is a trap code, else HOST_ERROR. */
+export const hostErrorTrap = (code: string): TrapCode => (TRAP_SET.has(code) ? (code as TrapCode) : 'Dmir.Trap.HOST_ERROR');
 
 /** `i32.const n` for a 32-bit integer (signed or unsigned reading), without going through bigint. */
 const i32c = (n: number): number[] => {
@@ -100,7 +103,8 @@ export const compileModule = (
   }
 };
 
-const typeKey = (t: FuncType): string => `${t.params.join(',')}->${t.results.join(',')}`;
+/** A function type as a string, for comparing signatures. */
+export const typeKey = (t: FuncType): string => `${t.params.join(',')}->${t.results.join(',')}`;
 const definedTypeKeys = (m: Module): string[] => [...new Set(m.funcs.flatMap((f) => (f.kind === 'defined' ? [typeKey(f.type)] : [])))];
 /** The `env` imports a module compiled with `deepCalls` expects; each takes every deep call of its signature. */
 export const deepImportNames = (m: Module): string[] => definedTypeKeys(m).map((_, k) => `deep${k}`);
@@ -420,7 +424,7 @@ const emitFunction = (m: Module, f: DefinedFunc, self: number, cx: FnCtx): numbe
    */
   const floatPredicate = (pred: CmpPredicate, t: 'f32' | 'f64'): number[] => {
     const w = t === 'f32' ? 0 : 1;
-    const [eq, ne, lt, gt, le, ge] = [[0x5b, 0x61], [0x5c, 0x62], [0x5d, 0x63], [0x5e, 0x64], [0x5f, 0x65], [0x60, 0x66]].map((o) => o[w]!) as [number, number, number, number, number, number];
+    const [eq, ne, lt, gt, le, ge] = (['foeq', 'fune', 'folt', 'fogt', 'fole', 'foge'] as const).map((p) => FLOAT_CMP[p]![w]!) as [number, number, number, number, number, number];
     const [x, y] = [[0x20, ...uleb(scratch[t])], [0x20, ...uleb(scratch2[t])]];
     const take = [0x21, ...uleb(scratch2[t]), 0x21, ...uleb(scratch[t])];
     const nan = (v: number[]): number[] => [...v, ...v, ne];

@@ -28,8 +28,8 @@ export interface DeepCallState {
   readonly globalsIn: () => void;
 }
 
-/** A value of a deep-call argument (floats as integer bit patterns) in the dMIR representation. */
-const fromBits = (t: ValType, v: unknown): Val =>
+/** A value from compiled code (a deep-call argument or an export's result; floats as integer bit patterns) in the dMIR representation. */
+export const fromBits = (t: ValType, v: unknown): Val =>
   t === 'i32' ? (v as number) | 0 : t === 'i64' ? BigInt.asIntN(64, v as bigint) : t === 'f32' ? (v as number) >>> 0 : BigInt.asUintN(64, v as bigint);
 /** A result value as the compiled code takes it back (floats as integer bit patterns). */
 const toBits = (t: ValType, v: Val): unknown =>

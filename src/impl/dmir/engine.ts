@@ -17,8 +17,8 @@
  */
 import type { Module, TrapCode, Val, ValType } from '../../model/dmir/ir.js';
 import type { Result } from '../../model/encoding/result.js';
-import { compileModule, deepImportNames, TRAP_NUMBERS } from './compile.js';
-import { deepCallHandler, DEEP_CALL_STACK_COST, type DeepCallState } from './deep.js';
+import { compileModule, deepImportNames, hostErrorTrap, TRAP_NUMBERS } from './compile.js';
+import { deepCallHandler, DEEP_CALL_STACK_COST, fromBits, type DeepCallState } from './deep.js';
 import { createInterpreter, type HostFn, type Interpreter, type SharedState } from './interp.js';
 import { type CompiledModule, type WasmMemory, WA } from '../encoding/wasm-binary.js';
 
@@ -58,15 +58,12 @@ export interface EngineInstance {
   globals(): Val[];
 }
 
-/** A value from a compiled export (floats arrive as integer bit patterns) in the dMIR representation. */
-const toBits = (t: ValType, v: number | bigint): Val =>
-  t === 'i32' ? (v as number) | 0 : t === 'i64' ? BigInt.asIntN(64, v as bigint) : t === 'f32' ? (v as number) >>> 0 : BigInt.asUintN(64, v as bigint);
 
 /** A JavaScript value passed to a host function, in the dMIR representation. */
 const hostArg = (t: ValType, v: unknown): Val => {
   if (t === 'f32') { const b = new DataView(new ArrayBuffer(4)); b.setFloat32(0, v as number); return b.getUint32(0); }
   if (t === 'f64') { const b = new DataView(new ArrayBuffer(8)); b.setFloat64(0, v as number); return b.getBigUint64(0); }
-  return toBits(t, v as number | bigint);
+  return fromBits(t, v);
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -94,7 +91,7 @@ const deployState = (m: Module, host: EngineHost): Result<Deployment> => {
     hosts.push(h);
     hostImports.push((...a: unknown[]) => {
       const r = h(a.map((x, i) => hostArg(f.type.params[i]!, x)));
-      if (!r.ok) throw { dmirTrap: TRAP_NUMBERS.includes(r.error.code as TrapCode) ? r.error.code : 'Dmir.Trap.HOST_ERROR' };
+      if (!r.ok) throw { dmirTrap: hostErrorTrap(r.error.code) };
       // Several results go back to the compiled code as an array (the JS API's multi-value form).
       return f.type.results.length > 1 ? [...r.value] : r.value[0];
     });
@@ -201,7 +198,7 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
       const r = fn();
       const gasLeft = BigInt.asUintN(64, gasG.value as bigint);
       const raw = types.length === 1 ? [r] : types.length === 0 ? [] : [...(r as Iterable<unknown>)];
-      return { outcome: { kind: 'return', values: raw.map((x, i) => toBits(types[i]!, x as number | bigint)) }, gasLeft };
+      return { outcome: { kind: 'return', values: raw.map((x, i) => fromBits(types[i]!, x)) }, gasLeft };
     } catch (e) {
       const code = trapOfError(e);
       if (code === null) throw e;

@@ -10,9 +10,9 @@
  * that start from the invocation's gas and zero. Globals live in `state.globals` while this tier
  * owns them (see engine.ts for the hand-over to compiled code).
  */
-import type { DefinedFunc, Expr, FuncType, Module, ScalarType, Stmt, Terminator, TrapCode, Val, ValType } from '../../model/dmir/ir.js';
+import type { DefinedFunc, Expr, Module, ScalarType, Stmt, Terminator, TrapCode, Val, ValType } from '../../model/dmir/ir.js';
 import type { Result } from '../../model/encoding/result.js';
-import { TRAP_NUMBERS } from './compile.js';
+import { hostErrorTrap, typeKey } from './compile.js';
 import {
   asI64, asU64, clz64, ctz32, ctz64, f32, f32bits, f64, f64bits, fpToInt, fpToIntSat, intToF32, nearest, popcnt32, popcnt64, trap, Trapped,
 } from './interp-ops.js';
@@ -47,7 +47,6 @@ export interface Interpreter {
 }
 
 const PAGE = 65536;
-const TRAP_SET: ReadonlySet<string> = new Set(TRAP_NUMBERS);
 
 type V = Val[];
 type Ev = (v: V) => Val;
@@ -68,7 +67,6 @@ interface IFunc {
 interface CallReq { fn: IFunc; vars: V; readonly dests: readonly number[] }
 interface Frame { readonly fn: IFunc; readonly vars: V; block: number; pc: number; readonly dests: readonly number[] }
 
-const typeKey = (t: FuncType): string => `${t.params.join(',')}->${t.results.join(',')}`;
 const zeroOf = (t: ValType): Val => (t === 'i64' || t === 'f64' ? 0n : 0);
 
 /**
@@ -150,7 +148,7 @@ export const createInterpreter = (m: Module, state: SharedState, budget: number)
     // The host may have grown the memory (through another invocation of this instance).
     refresh();
     if (r.ok) return r.value;
-    return trap(TRAP_SET.has(r.error.code) ? (r.error.code as TrapCode) : 'Dmir.Trap.HOST_ERROR');
+    return trap(hostErrorTrap(r.error.code));
   };
 
   // ------------------------------------------------------------------------------------------
@@ -462,8 +460,9 @@ export const createInterpreter = (m: Module, state: SharedState, budget: number)
       case 'store': {
         const b = expr(s.base) as N;
         const o = s.offset;
-        const n = expr(s.value) as N;
-        const g = expr(s.value) as B;
+        const value = expr(s.value);
+        const n = value as N;
+        const g = value as B;
         switch (s.type) {
           case 'i8': return (v) => { const ea = b(v); const x = n(v); dv.setUint8(addr(ea, o, 1), x); return undefined; };
           case 'i16': return (v) => { const ea = b(v); const x = n(v); dv.setUint16(addr(ea, o, 2), x, true); return undefined; };
