@@ -7,6 +7,15 @@ import { crc32 } from 'node:zlib';
 /** Raised by `ByteReader` when bytes run out or a field is out of range; decoders turn it into a Result. */
 export class DecodeError extends Error {}
 
+/** Writes a non-negative safe integer as LEB128 (7 bits a byte, low bits first, high bit set on all but the last) at `at`; returns the end. */
+export const putVarint = (buf: Uint8Array, at: number, x: number): number => {
+  let p = at;
+  let v = x;
+  while (v >= 0x80) { buf[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
+  buf[p++] = v;
+  return p;
+};
+
 export class ByteWriter {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);
@@ -33,12 +42,10 @@ export class ByteWriter {
     this.length += 8;
     return this;
   }
-  /** A non-negative safe integer as LEB128: 7 bits a byte, low bits first, high bit set on all but the last. */
+  /** A non-negative safe integer as LEB128 (`putVarint`). */
   varint(x: number): this {
     this.room(8);
-    let v = x;
-    while (v >= 0x80) { this.buf[this.length++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
-    this.buf[this.length++] = v;
+    this.length = putVarint(this.buf, this.length, x);
     return this;
   }
   bytes(b: Uint8Array): this {
@@ -50,8 +57,13 @@ export class ByteWriter {
   }
   /** Makes room for `n` more bytes and returns the buffer, for callers that write many fields in place and then set `length`. */
   reserve(n: number): Uint8Array { this.room(n); return this.buf; }
-  /** Overwrites a u32 written earlier (frame lengths and checksums). */
-  patchU32(at: number, x: number): void { this.view.setUint32(at, x >>> 0); }
+  /** Starts a frame built in place: its header, filled in by `endFrame(at)` once the payload is written. */
+  beginFrame(): number { const at = this.length; this.u32(0).u32(0); return at; }
+  /** Writes the length and checksum of the frame begun at `at`. */
+  endFrame(at: number): void {
+    this.view.setUint32(at, this.length - at - FRAME_HEADER);
+    this.view.setUint32(at + 4, checksum(this.buf.subarray(at + FRAME_HEADER, this.length)));
+  }
   result(): Uint8Array { return this.buf.slice(0, this.length); }
   view_(): Uint8Array { return this.buf.subarray(0, this.length); }
 }

@@ -13,12 +13,12 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Result } from '../../model/encoding/result.js';
-import { ByteReader, ByteWriter, DecodeError, FRAME_HEADER, checkFrame, checksum, frame, scanFrames } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeError, FRAME_HEADER, checkFrame, frame, scanFrames } from './bytes.js';
 import { type Counters, zeroCounters } from './counters.js';
 import { EMPTY_ROOT, equalBytes, keccak256, keyPath, nibble, toHex } from './hash.js';
 import { CorruptError, Segment, segmentIndexName, segmentLogName } from './lsvps.js';
 import {
-  BASE, DELTA, type Item, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, applyItems, applyRecord, clonePage, leafAt, copyPage, ownNode, decodePageRecord, emptyPage, encodePageRecord, nodeHashOfSlots, settle, slotAt, slotHash,
+  BASE, DELTA, type Item, type Leaf, type Page, type PageRecord, type Slot, TREE_ID, applyItems, applyRecord, clonePage, leafAt, copyPage, ownNode, decodePageRecord, emptyPage, encodePageRecord, filledAtMost, newLeaf, nodeHashOfSlots, settle, slotAt, slotHash,
 } from './page.js';
 import { type ProofLevelData, type Terminal, writeProof } from './proof.js';
 
@@ -101,15 +101,14 @@ interface WindowPage {
   /** The page before its first change in the window (null: it did not exist). */
   readonly start: Page | null;
   readonly items: Item[];
-  /** The record chain and update count of `start`. */
-  readonly chain: readonly number[];
-  readonly updates: number;
 }
 
 interface ValueFile { readonly id: number; fd: number; size: number; maxVersion: number }
 
 /** One pending change: a leaf to put at `path`, or null to delete. */
 interface WorkOp { readonly path: Uint8Array; readonly hex: string; readonly leaf: Leaf | null }
+/** Orders changes by key path (its hex form). */
+const byPath = (x: WorkOp, y: WorkOp): number => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0);
 
 class PoisonedError extends Error {}
 
@@ -338,7 +337,7 @@ export class PharosStore {
         if (rec.version <= from || rec.version > latest || rec.version < prevVersion) throw new CorruptError(`value ${where} has version ${rec.version}, out of order after checkpoint ${from}`);
         prevVersion = rec.version;
         const path = keyPath(rec.key);
-        const leaf: Leaf | null = rec.value === null ? null : { k: 1, version: rec.version, path, valueHash: keccak256(rec.value), file: id, offset: begin + fr.offset, length: fr.payload.length + FRAME_HEADER, hash: undefined };
+        const leaf = rec.value === null ? null : newLeaf(rec.version, path, keccak256(rec.value), id, begin + fr.offset, fr.payload.length + FRAME_HEADER);
         let batch = batches.get(rec.version);
         if (batch === undefined) batches.set(rec.version, (batch = []));
         batch.push({ path, hex: toHex(path), leaf });
@@ -346,7 +345,7 @@ export class PharosStore {
     }
     for (let v = from + 1; v <= latest; v++) {
       const work = batches.get(v) ?? [];
-      work.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
+      work.sort(byPath);
       const { root, rootPageVersion } = this.applyWork(v, work);
       const info = this.commits[v]!;
       if (!equalBytes(root, info.root) || rootPageVersion !== info.rootPageVersion) throw new CorruptError(`replaying version ${v} from the value log does not reach its committed root`);
@@ -411,8 +410,6 @@ export class PharosStore {
         const w = this.window.get(pid);
         if (w === undefined || !w.items.some(([v]) => v === version)) throw new CorruptError(`page ${JSON.stringify(pid)} did not change at version ${version}`);
         page = w.start === null ? emptyPage(pid) : copyPage(w.start);
-        page.chain = w.chain;
-        page.updates = w.updates;
         applyItems(page, w.items, version);
         settle(page, `page ${pid}@${version} in memory`);
       } else {
@@ -460,7 +457,7 @@ export class PharosStore {
     const before = this.loadPage(pid, version);
     const p = clonePage(before);
     this.dirty.set(pid, p);
-    if (!this.window.has(pid)) this.window.set(pid, { start: before, items: [], chain: before.chain, updates: before.updates });
+    if (!this.window.has(pid)) this.window.set(pid, { start: before, items: [] });
     return p;
   }
 
@@ -469,7 +466,7 @@ export class PharosStore {
     this.dirty.set(pid, p);
     // A page deleted earlier in the window is empty from its deletion on, so its changes go on.
     const w = this.window.get(pid);
-    if (w === undefined || w.items.length === 0) this.window.set(pid, { start: null, items: [], chain: [], updates: 0 });
+    if (w === undefined || w.items.length === 0) this.window.set(pid, { start: null, items: [] });
     return p;
   }
 
@@ -522,7 +519,7 @@ export class PharosStore {
     if (cur !== null && !overridden) {
       if (puts.length === 0) return cur;
       puts.push({ path: cur.path, hex: toHex(cur.path), leaf: leafAt(cur, v) });
-      puts.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
+      puts.sort(byPath);
     }
     if (puts.length === 0) return null;
     if (puts.length === 1) return puts[0]!.leaf;
@@ -623,16 +620,14 @@ export class PharosStore {
     const values = new ByteWriter();
     const work: WorkOp[] = [];
     for (const [hex, { path, op }] of last) {
-      // The frame is built in place: header first, then the payload, then its length and checksum.
-      const at = values.length;
-      values.u32(0).u32(0).u64(v).u8(op.op === 'put' ? PUT : DELETE).u16(op.key.length).bytes(op.key);
+      const at = values.beginFrame();
+      values.u64(v).u8(op.op === 'put' ? PUT : DELETE).u16(op.key.length).bytes(op.key);
       if (op.op === 'put') values.bytes(op.value);
-      values.patchU32(at, values.length - at - FRAME_HEADER);
-      values.patchU32(at + 4, checksum(values.view_().subarray(at + FRAME_HEADER)));
-      const leaf: Leaf | null = op.op === 'put' ? { k: 1, version: v, path, valueHash: keccak256(op.value), file: vf.id, offset: vf.size + at, length: values.length - at, hash: undefined } : null;
+      values.endFrame(at);
+      const leaf = op.op === 'put' ? newLeaf(v, path, keccak256(op.value), vf.id, vf.size + at, values.length - at) : null;
       work.push({ path, hex, leaf });
     }
-    work.sort((x, y) => (x.hex < y.hex ? -1 : x.hex > y.hex ? 1 : 0));
+    work.sort(byPath);
     const { root, rootPageVersion } = this.applyWork(v, work);
 
     if (values.length > 0) { this.appendAt(vf.fd, values.view_(), vf.size); fsyncSync(vf.fd); this.counters.fsyncs++; }
@@ -707,27 +702,26 @@ export class PharosStore {
       for (const [pid, w] of this.window) {
         const n = w.items.length;
         if (n === 0) continue;
-        let filled = 0;
-        if (w.start !== null) for (const slots of w.start.nodes) if (slots !== null) for (const x of slots) if (x !== null) filled++;
-        const isBase = w.chain.length === 0 || w.chain.length > this.tDelta || w.updates + n >= this.tBase || filled <= this.tSmall;
+        // The record chain and update count of the page before the window.
+        const chain = w.start?.chain ?? [];
+        const updates = w.start?.updates ?? 0;
+        const isBase = chain.length === 0 || chain.length > this.tDelta || updates + n >= this.tBase || w.start === null || filledAtMost(w.start, this.tSmall);
         if (isBase) {
           const start: [number, Slot][] = [];
           if (w.start !== null) w.start.nodes.forEach((slots, node) => slots?.forEach((x, child) => { if (x !== null) start.push([node * 16 + child, x]); }));
           records.push({ rec: { type: BASE, version: c, tid: TREE_ID, pid, prev: 0, updates: 0, start, items: w.items }, chain: [c] });
           this.counters.baseWrites++;
         } else {
-          records.push({ rec: { type: DELTA, version: c, tid: TREE_ID, pid, prev: w.chain[w.chain.length - 1]!, updates: w.updates + n, start: [], items: w.items }, chain: [...w.chain, c] });
+          records.push({ rec: { type: DELTA, version: c, tid: TREE_ID, pid, prev: chain[chain.length - 1]!, updates: updates + n, start: [], items: w.items }, chain: [...chain, c] });
           this.counters.deltaWrites++;
         }
       }
       records.sort((x, y) => x.rec.type - y.rec.type || (x.rec.pid < y.rec.pid ? -1 : x.rec.pid > y.rec.pid ? 1 : 0));
       const pages = new ByteWriter();
       const entries = records.map(({ rec }) => {
-        const at = pages.length;
-        pages.u32(0).u32(0);
+        const at = pages.beginFrame();
         encodePageRecord(rec, pages);
-        pages.patchU32(at, pages.length - at - FRAME_HEADER);
-        pages.patchU32(at + 4, checksum(pages.view_().subarray(at + FRAME_HEADER)));
+        pages.endFrame(at);
         return { version: c, type: rec.type, pid: rec.pid, loc: { offset: seg.size + at, length: pages.length - at } };
       });
       if (pages.length > 0) { this.appendAt(seg.fd, pages.view_(), seg.size); fsyncSync(seg.fd); this.counters.fsyncs++; }

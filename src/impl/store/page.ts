@@ -5,7 +5,7 @@
  * checkpoint, each slot change once, in version order. A base record also carries the page's full
  * state before those items; a delta record names the previous record of the page instead.
  */
-import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import { ByteReader, ByteWriter, DecodeError, putVarint } from './bytes.js';
 import { leafHashOf, nodeHashOf } from './hash.js';
 
 export interface Leaf {
@@ -25,6 +25,10 @@ export interface Leaf {
 
 /** The same leaf at another version (a leaf moving to another depth keeps its hash). */
 export const leafAt = (l: Leaf, version: number): Leaf => ({ k: 1, version, path: l.path, valueHash: l.valueHash, file: l.file, offset: l.offset, length: l.length, hash: l.hash });
+
+/** A new leaf, its hash not yet computed. */
+export const newLeaf = (version: number, path: Uint8Array, valueHash: Uint8Array, file: number, offset: number, length: number): Leaf =>
+  ({ k: 1, version, path, valueHash, file, offset, length, hash: undefined });
 
 export interface NodeRef {
   readonly k: 2;
@@ -84,6 +88,13 @@ export const ownNode = (p: Page, n: number): Slot[] => {
     p.owned |= 1 << n;
   }
   return p.nodes[n]!;
+};
+
+/** Whether the page has at most `limit` non-empty slots (counting stops past the limit). */
+export const filledAtMost = (p: Page, limit: number): boolean => {
+  let k = 0;
+  for (const slots of p.nodes) if (slots !== null) for (const x of slots) if (x !== null && ++k > limit) return false;
+  return true;
 };
 
 export const slotAt = (p: Page, index: number): Slot => p.nodes[index >> 4]?.[index & 15] ?? null;
@@ -157,19 +168,12 @@ const putContent = (buf: Uint8Array, at: number, s: Slot): number => {
   return putVarint(buf, p, s.length);
 };
 
-const putVarint = (buf: Uint8Array, at: number, x: number): number => {
-  let p = at;
-  let v = x;
-  while (v >= 0x80) { buf[p++] = (v % 0x80) | 0x80; v = Math.floor(v / 0x80); }
-  buf[p++] = v;
-  return p;
-};
 
 const readContent = (r: ByteReader, version: number, what: string, i: number): Slot => {
   const kind = r.u8('slot kind');
   if (kind === 0) return null;
   if (kind === 2) return { k: 2, version, hash: r.bytes(32, 'node hash') };
-  if (kind === 1) return { k: 1, version, path: r.bytes(32, 'leaf path'), valueHash: r.bytes(32, 'value hash'), file: r.varint('value file'), offset: r.varint('value offset'), length: r.varint('value length'), hash: undefined };
+  if (kind === 1) return newLeaf(version, r.bytes(32, 'leaf path'), r.bytes(32, 'value hash'), r.varint('value file'), r.varint('value offset'), r.varint('value length'));
   throw new DecodeError(`${what}: slot kind ${kind} of item ${i} is not 0, 1 or 2`);
 };
 
@@ -250,10 +254,7 @@ export const decodePageRecord = (payload: Uint8Array, what: string): PageRecord 
 /** Sets the slots of a record on a page state: a base's start slots, then its items up to version `upTo`. */
 export const applyRecord = (page: Page, rec: PageRecord, upTo: number): void => {
   for (const [index, s] of rec.start) setAt(page, index, s);
-  for (const [version, index, s] of rec.items) {
-    if (version > upTo) break;
-    setAt(page, index, s);
-  }
+  applyItems(page, rec.items, upTo);
 };
 
 /** Sets the slots of items (in version order) up to version `upTo`. */
