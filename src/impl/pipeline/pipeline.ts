@@ -13,7 +13,8 @@ import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
 import { checkGenesis, checkTx, hashTx, hex, receiptBytes, utf8 } from './exec.js';
 import { BlockStm, type StmCounters } from './stm.js';
-import { Commitment } from './trie.js';
+import { Commitment, indexPath } from './trie.js';
+import { keccak256 } from '../encoding/keccak.js';
 import type { Journal, JournalRecord } from './journal.js';
 
 export type Stage = 'order' | 'execute' | 'commit';
@@ -96,8 +97,6 @@ export const checkInput = (input: PipelineInput): Result<ReadonlyMap<string, Tx>
   const u = checkBodiesPresent(input.blocks, bodies);
   return u ?? { ok: true, value: bodies };
 };
-
-export const indexKey = (i: number): Uint8Array => new Uint8Array([i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff]);
 
 export interface StageCounters {
   steps: Record<Stage, number>;
@@ -301,7 +300,7 @@ export class PipelineNode {
     const f = this.flight.shift()!;
     for (const [k, v] of f.writes!) this.commitment.put(utf8(k), utf8(v.toString()));
     const receipts = new Commitment();
-    f.receipts!.forEach((r, i) => receipts.put(indexKey(i), receiptBytes(r)));
+    f.receipts!.forEach((r, i) => receipts.putPath(indexPath(i), keccak256(receiptBytes(r))));
     const result: BlockResult = { seq: f.seq, root: hex(this.commitment.root()), receiptsRoot: hex(receipts.root()), receipts: f.receipts! };
     this.results.push(result);
     this.persist({ kind: 'committed', seq: f.seq, root: result.root, receiptsRoot: result.receiptsRoot });

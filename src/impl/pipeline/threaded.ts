@@ -28,6 +28,7 @@ import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
 import { keccak256 } from '../encoding/keccak.js';
 import { nodeHashOf } from '../store/hash.js';
+import { ByteWriter } from '../store/bytes.js';
 import { hex, receiptBytes, receiptText, run, utf8 } from './exec.js';
 import { checkInput, type Listener, type Subscription } from './pipeline.js';
 import { Commitment, indexPath, keyPath } from './trie.js';
@@ -174,39 +175,23 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeo
 
 const encoder = new TextEncoder();
 
-/** Growable byte buffer for packing a shard's entries. */
-class Packer {
-  private buf = new Uint8Array(4096);
-  length = 0;
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
+/**
+ * A string's UTF-8 bytes after their length as u16. Values and receipts are ASCII text, which is
+ * copied a character at a time; anything else goes through the encoder.
+ */
+const putText = (w: ByteWriter, s: string): void => {
+  const buf = w.reserve(2 + 3 * s.length);
+  const at = w.length + 2;
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) { n = encoder.encodeInto(s, buf.subarray(at)).written; break; }
+    buf[at + i] = c;
   }
-  bytes(b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; }
-  /**
-   * A string's UTF-8 bytes after their length as u16. Values and receipts are ASCII text, which
-   * is copied a character at a time; anything else goes through the encoder.
-   */
-  text(s: string): void {
-    this.room(2 + 3 * s.length);
-    const buf = this.buf;
-    const at = this.length + 2;
-    let n = s.length;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) { n = encoder.encodeInto(s, buf.subarray(at)).written; break; }
-      buf[at + i] = c;
-    }
-    buf[at - 2] = n >> 8;
-    buf[at - 1] = n & 0xff;
-    this.length = at + n;
-  }
-  u16(n: number): void { this.room(2); this.buf[this.length++] = n >> 8; this.buf[this.length++] = n & 0xff; }
-  u32(n: number): void { this.room(4); this.buf[this.length++] = n >>> 24; this.buf[this.length++] = (n >>> 16) & 0xff; this.buf[this.length++] = (n >>> 8) & 0xff; this.buf[this.length++] = n & 0xff; }
-  done(): Uint8Array { return this.buf.slice(0, this.length); }
-}
+  buf[at - 2] = n >> 8;
+  buf[at - 1] = n & 0xff;
+  w.length = at + n;
+};
 
 type CommitWork = { readonly inline: { readonly root: Uint8Array; readonly receiptsRoot: Uint8Array; readonly busyMs: number } } | { readonly replies: Promise<CommitReply[]> };
 
@@ -240,7 +225,6 @@ export class ThreadedPipeline {
   readonly counters: ThreadedCounters = { reexecuted: 0, parallel: 0, parallelBlocks: 0, inlineBlocks: 0, maxInFlight: 0 };
   /** What the adaptive execution policy has measured (milliseconds; NaN before the first measurement). */
   private readonly policy = { inlineMsPerTx: NaN, overheadMs: NaN, reexecRate: 0, sinceProbe: 0 };
-  private reexecutedBefore = 0;
   private started = 0;
 
   private constructor(private readonly blocks: readonly Block[], private readonly bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: ThreadedOptions) {
@@ -414,20 +398,20 @@ export class ThreadedPipeline {
   /** Routes a block's writes and receipts to the commit shards by the first nibble of their paths. */
   private sendCommit(threads: PipelineThreads, seq: bigint, writes: readonly (readonly [string, bigint])[], receipts: readonly Receipt[], reset: boolean): Promise<CommitReply[]> {
     const k = threads.shards.length;
-    const state = Array.from({ length: k }, () => new Packer());
-    const rec = Array.from({ length: k }, () => new Packer());
+    const state = Array.from({ length: k }, () => new ByteWriter());
+    const rec = Array.from({ length: k }, () => new ByteWriter());
     for (const [key, v] of writes) {
       const path = this.pathOf(key);
       const p = state[(path[0]! >> 4) % k]!;
       p.bytes(path);
-      p.text(v.toString());
+      putText(p, v.toString());
     }
     receipts.forEach((r, i) => {
       const p = rec[(indexPath(i)[0]! >> 4) % k]!;
       p.u32(i);
-      p.text(receiptText(r));
+      putText(p, receiptText(r));
     });
-    return Promise.all(state.map((s, i) => threads.commit(i, { seq, reset, state: s.done(), receipts: rec[i]!.done() })));
+    return Promise.all(state.map((s, i) => threads.commit(i, { seq, reset, state: s.result(), receipts: rec[i]!.result() })));
   }
 
   private commitInline(writes: ReadonlyMap<string, bigint>, receipts: readonly Receipt[]): { root: Uint8Array; receiptsRoot: Uint8Array; busyMs: number } {
@@ -475,7 +459,7 @@ export class ThreadedPipeline {
       optimistic = true;
     }
     timing.executedMs = this.now();
-    this.reexecutedBefore = this.counters.reexecuted;
+    const reexecutedBefore = this.counters.reexecuted;
     const t0 = performance.now();
     const writes = new Map<string, bigint>();
     const read = (k: string): bigint => this.latest.get(k) ?? 0n;
@@ -499,7 +483,7 @@ export class ThreadedPipeline {
     });
     const end = performance.now();
     this.times.merge += end - t0;
-    if (n > 0) this.learn(n, optimistic, end - start, Math.min(workers, n));
+    if (n > 0) this.learn(n, optimistic, end - start, Math.min(workers, n), this.counters.reexecuted - reexecutedBefore);
     return { receipts, writes };
   }
 
@@ -513,8 +497,8 @@ export class ThreadedPipeline {
     return p.overheadMs + serial / runs + p.reexecRate * serial < serial;
   }
 
-  /** Updates the policy's estimates from a block's execution and merge time. */
-  private learn(n: number, parallel: boolean, ms: number, runs: number): void {
+  /** Updates the policy's estimates from a block's execution and merge time and its re-executions. */
+  private learn(n: number, parallel: boolean, ms: number, runs: number, reexec: number): void {
     const p = this.policy;
     const ema = (old: number, x: number): number => (Number.isNaN(old) ? x : (old + x) / 2);
     if (!parallel) {
@@ -522,7 +506,6 @@ export class ThreadedPipeline {
       p.sinceProbe++;
       return;
     }
-    const reexec = this.counters.reexecuted - this.reexecutedBefore;
     p.reexecRate = ema(p.reexecRate, reexec / n);
     if (!Number.isNaN(p.inlineMsPerTx)) p.overheadMs = ema(p.overheadMs, Math.max(0, ms - (n * p.inlineMsPerTx) / runs - (reexec * p.inlineMsPerTx)));
     p.sinceProbe = 0;

@@ -10,8 +10,7 @@
  * of the root's children, and a set split by the first nibble of the key paths over several
  * commitments (one per thread) has the root `nodeHashOf` of their children put side by side.
  */
-import { EMPTY_ROOT, keccak256, keyPath } from '../store/hash.js';
-import { leafHashOf, nodeHashOf } from '../store/hash.js';
+import { EMPTY_ROOT, equalBytes, keccak256, keyPath, leafHashOf, nibble, nodeHashOf } from '../store/hash.js';
 
 export { EMPTY_ROOT, keyPath };
 
@@ -19,14 +18,7 @@ interface Leaf { readonly leaf: true; readonly path: Uint8Array; valueHash: Uint
 interface Branch { readonly leaf: false; readonly children: (TrieNode | undefined)[]; hash: Uint8Array | null }
 type TrieNode = Leaf | Branch;
 
-const nib = (p: Uint8Array, d: number): number => ((d & 1) === 0 ? p[d >> 1]! >> 4 : p[d >> 1]! & 15);
-
 const newBranch = (): Branch => ({ leaf: false, children: new Array<TrieNode | undefined>(16).fill(undefined), hash: null });
-
-const samePath = (a: Uint8Array, b: Uint8Array): boolean => {
-  for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
 
 /**
  * A key-value commitment over 32-byte key paths, updated in place and rehashed along dirty paths only.
@@ -46,7 +38,7 @@ export class Commitment {
     let node: Branch = this.top;
     for (let depth = 0; ; depth++) {
       node.hash = null;
-      const n = nib(path, depth);
+      const n = nibble(path, depth);
       const child = node.children[n];
       if (child === undefined) {
         node.children[n] = { leaf: true, path, valueHash, hash: null };
@@ -54,7 +46,7 @@ export class Commitment {
         return;
       }
       if (!child.leaf) { node = child; continue; }
-      if (samePath(child.path, path)) {
+      if (equalBytes(child.path, path)) {
         child.valueHash = valueHash;
         child.hash = null;
         return;
@@ -63,14 +55,14 @@ export class Commitment {
       let at: Branch = newBranch();
       node.children[n] = at;
       let d = depth + 1;
-      while (nib(child.path, d) === nib(path, d)) {
+      while (nibble(child.path, d) === nibble(path, d)) {
         const next = newBranch();
-        at.children[nib(path, d)] = next;
+        at.children[nibble(path, d)] = next;
         at = next;
         d++;
       }
-      at.children[nib(child.path, d)] = child;
-      at.children[nib(path, d)] = { leaf: true, path, valueHash, hash: null };
+      at.children[nibble(child.path, d)] = child;
+      at.children[nibble(path, d)] = { leaf: true, path, valueHash, hash: null };
       this.size++;
       return;
     }
