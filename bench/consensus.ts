@@ -32,7 +32,7 @@
  *
  * `npm run bench -- consensus [--quick]`.
  */
-import { compare, formatNs, type BenchOptions, type ComparisonResult } from './harness.js';
+import { compare, formatNs, median, type BenchOptions, type ComparisonResult } from './harness.js';
 import { textTable } from '../src/conformance/runner/report.js';
 import type { Routing } from '../src/model/consensus/myba.js';
 import type { Message, NodeEvent } from '../src/model/consensus/node.js';
@@ -266,10 +266,8 @@ const specDir = (): string => {
 };
 
 const sideOf = (ms: readonly number[], states: number): CheckerSide => {
-  const s = [...ms].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const medianMs = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { medianMs, minMs: s[0]!, maxMs: s[s.length - 1]!, statesPerSecond: states / (medianMs / 1000) };
+  const medianMs = median(ms);
+  return { medianMs, minMs: Math.min(...ms), maxMs: Math.max(...ms), statesPerSecond: states / (medianMs / 1000) };
 };
 
 const measureCheckers = (quick: boolean, log: (line: string) => void): CheckerSpeed[] => {

@@ -43,10 +43,11 @@ export interface BenchOptions {
 
 let sink: unknown;
 
-const median = (xs: readonly number[]): number => {
+/** The median (the mean of the two middle values for an even count; NaN for none). */
+export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
 /** How many calls fill about `ms` milliseconds, found by doubling. */

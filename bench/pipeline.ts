@@ -30,6 +30,7 @@
 import { cpus, loadavg } from 'node:os';
 import { prng } from '../src/conformance/vectors/prng.js';
 import { textTable } from '../src/conformance/runner/report.js';
+import { median } from './harness.js';
 import { type PipelineInput, type TierEvent, type Tx, accountId, txHash } from '../src/model/pipeline/index.js';
 import { PipelineThreads, ThreadedPipeline, type BlockTiming, type StageTimes, type ThreadedOptions } from '../src/impl/pipeline/index.js';
 
@@ -42,7 +43,7 @@ interface Workload { readonly name: string; readonly contention: 'low' | 'high';
  * lowered to dMIR). Low contention: 50,000 accounts, 64 token and counter instances and 256 counter
  * slots; high contention: eight accounts, one instance of each contract and two slots.
  */
-export const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: number, seed: number): Workload => {
+const makeWorkload = (contention: 'low' | 'high', blocks: number, perBlock: number, seed: number): Workload => {
   const r = prng(seed);
   const accounts = contention === 'low' ? 50_000 : 8;
   const slots = contention === 'low' ? 256 : 2;
@@ -135,10 +136,6 @@ const once = async (w: Workload, options: ThreadedOptions): Promise<RunStats> =>
   return { wallMs: node.value.times.wallMs, times: { ...node.value.times }, reexecuted: node.value.counters.reexecuted, parallelBlocks: node.value.counters.parallelBlocks, tier, segments, roots: run.blocks.map((b) => b.root) };
 };
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const pct = (xs: readonly number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!; };
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;

@@ -55,7 +55,8 @@ export const roundsConfig = (c: RoundsConfig): Result<RoundsConfig> => {
   return ok({ ...c, byzantine: [...new Set(c.byzantine)].sort((a, b) => a - b), hashes: [...new Set(c.hashes)].sort((a, b) => a - b) });
 };
 
-const voteCode = (v: number, kind: 'prom' | 'aux'): number => 1 + 2 * v + (kind === 'aux' ? 1 : 0);
+/** A phase-2 vote as the MyBA TLA+ modules encode it: 0 none, 1 + 2v for PROM(v), 2 + 2v for AUX(v). */
+export const voteCode = (v: number, kind: 'prom' | 'aux'): number => 1 + 2 * v + (kind === 'aux' ? 1 : 0);
 const bit = (v: number): 0 | 1 => (v === ZERO ? 0 : 1);
 const union = (a: readonly number[], b: readonly number[]): readonly number[] => [...new Set([...a, ...b])].sort((x, y) => x - y);
 const localKey = (l: Local): string => `${l.own.join(',')}/${l.vote}/${l.est}/${l.dec.join(',')}`;

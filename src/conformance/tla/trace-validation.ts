@@ -31,6 +31,7 @@ import { BYZANTINE_STRATEGIES, type Latency, type SimOptions, simulate } from '.
 import { prng } from '../vectors/prng.js';
 import type { Routing } from '../../model/consensus/myba.js';
 import { runTlaChecker } from './checkers.js';
+import { voteCode } from '../explore/myba-rounds.js';
 
 /** One projected state of MyBA.tla (processes 1..N are validator ids plus one). */
 export interface MybaProjection {
@@ -106,7 +107,6 @@ const withSends = (insts: ReadonlyMap<number, ProjInstance>, msgs: readonly Mess
   return out;
 };
 
-const voteCode = (value: number, kind: 'prom' | 'aux'): number => 1 + 2 * value + (kind === 'aux' ? 1 : 0);
 
 /**
  * Runs the simulator with the model at every correct validator and returns, for each MyBA

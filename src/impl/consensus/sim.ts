@@ -129,8 +129,6 @@ export const txHash = (seq: number, node: number, k: number): string =>
 
 const sizeOf = (msg: Message): number => JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
 
-const seqOfMsg = (msg: Message): number => (msg.type === 'val' || msg.type === 'response' ? msg.val.seq : msg.type === 'sync' ? msg.completion.seq : msg.seq);
-
 /**
  * Runs the network until every honest validator that has not crashed has completed `seqs`
  * sequence numbers, nothing is left to happen, or `maxEvents` events have been processed.
@@ -312,7 +310,6 @@ export const simulate = (options: SimOptions, makeNode: (id: number) => NodeRunn
       }
     }
   }
-  void seqOfMsg;
   return { nodes: traces, honest, proposals, time, events, messages, bytes, completed: done() };
 };
 
