@@ -31,8 +31,7 @@ const resolver = (_module: string, field: string): ((args: readonly Val[]) => Re
 
 const keyOf = (code: Uint8Array): string => Buffer.from(code).toString('hex');
 
-const acquire = (code: Uint8Array): EngineInstance | { readonly error: string } => {
-  const key = keyOf(code);
+const acquire = (code: Uint8Array, key: string): EngineInstance | { readonly error: string } => {
   let pool = pools.get(key);
   if (pool === undefined) {
     pool = { idle: [] };
@@ -56,7 +55,8 @@ const acquire = (code: Uint8Array): EngineInstance | { readonly error: string } 
  * @spec EVM-LOWER-EXEC.1 DMIR-EXEC-MODE.1
  */
 export const engineRunner: LoweredRunner = (code, gas, host): LoweredOutcome => {
-  const inst = acquire(code);
+  const key = keyOf(code);
+  const inst = acquire(code, key);
   if ('error' in inst) return { kind: 'trap', code: inst.error };
   const saved = active;
   active = host;
@@ -66,7 +66,7 @@ export const engineRunner: LoweredRunner = (code, gas, host): LoweredOutcome => 
     return { kind: 'return', status: r.outcome.values[0] as number, gasLeft: BigInt.asUintN(64, r.outcome.values[1] as bigint) };
   } finally {
     active = saved;
-    pools.get(keyOf(code))?.idle.push(inst);
+    pools.get(key)?.idle.push(inst);
   }
 };
 

@@ -14,7 +14,7 @@ import { instantiate, invokeFunction, type HostFunction } from '../dmir/interp.j
 import { loadWasm } from '../dmir/wasm/index.js';
 import { bindEnvImports, CROSSVM_MODULE } from './crossvm-bind.js';
 import { G, LIMITS, messageCallGas, sstoreCost, wordCount } from './gas.js';
-import { incorporateError, incorporateSuccess, processMessage, type Ctx, type FrameOutcome, type FrameStatus, type Message } from './interpreter.js';
+import { addSet, incorporateError, incorporateSuccess, processMessage, type Ctx, type FrameOutcome, type FrameStatus, type Message } from './interpreter.js';
 import { bytesToBigint, wordBytes } from './rlp.js';
 import { addressToBytes, bytesToAddress, getAccount, getStorage, isAlive, setStorage, type Address } from './state.js';
 
@@ -35,7 +35,6 @@ export const XVM_STEP_LIMIT = 20_000_000;
 export const XVM_CALL_RESULT = { success: 0, failure: 1, revert: 2 } as const;
 
 const EMPTY = new Uint8Array(0);
-const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
 /** The largest linear memory of the profile (256 pages): no copy into memory can be longer. */
 const MAX_MEMORY_BYTES = 256 * 65536;
 

@@ -76,3 +76,27 @@ export const sstoreCost = (original: bigint, current: bigint, next: bigint): { r
 
 /** Byte length of an exponent, for EXP's 50 gas per byte. @spec EVM-OP-ARITH.1 */
 export const byteLength = (v: bigint): bigint => (v === 0n ? 0n : BigInt(Math.ceil(v.toString(16).length / 2)));
+
+/** Stack effect (pops, pushes) and static gas of each defined opcode; undefined opcodes are absent. */
+export const OPCODES: ReadonlyMap<number, readonly [number, number, bigint]> = (() => {
+  const m = new Map<number, readonly [number, number, bigint]>();
+  const def = (op: number, pops: number, pushes: number, gas: bigint) => m.set(op, [pops, pushes, gas]);
+  def(0x00, 0, 0, 0n);
+  for (const [op, gas] of [[0x01, 3n], [0x02, 5n], [0x03, 3n], [0x04, 5n], [0x05, 5n], [0x06, 5n], [0x07, 5n], [0x0a, G.exp], [0x0b, 5n]] as const) def(op, 2, 1, gas);
+  def(0x08, 3, 1, 8n); def(0x09, 3, 1, 8n);
+  for (const op of [0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d]) def(op, 2, 1, 3n);
+  def(0x15, 1, 1, 3n); def(0x19, 1, 1, 3n);
+  def(0x20, 2, 1, G.keccak);
+  for (const op of [0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a, 0x58, 0x59, 0x5a, 0x5f]) def(op, 0, 1, 2n);
+  def(0x31, 1, 1, 0n); def(0x35, 1, 1, 3n); def(0x37, 3, 0, 3n); def(0x39, 3, 0, 3n); def(0x3b, 1, 1, 0n); def(0x3c, 4, 0, 0n);
+  def(0x3e, 3, 0, 3n); def(0x3f, 1, 1, 0n);
+  def(0x40, 1, 1, G.blockhash); def(0x47, 0, 1, 5n); def(0x49, 1, 1, 3n);
+  def(0x50, 1, 0, 2n); def(0x51, 1, 1, 3n); def(0x52, 2, 0, 3n); def(0x53, 2, 0, 3n); def(0x54, 1, 1, 0n); def(0x55, 2, 0, 0n);
+  def(0x56, 1, 0, 8n); def(0x57, 2, 0, 10n); def(0x5b, 0, 0, G.jumpdest); def(0x5c, 1, 1, G.transientAccess); def(0x5d, 2, 0, G.transientAccess); def(0x5e, 3, 0, 3n);
+  for (let i = 0x60; i <= 0x7f; i++) def(i, 0, 1, 3n);
+  for (let n = 1; n <= 16; n++) { def(0x7f + n, n, n + 1, 3n); def(0x8f + n, n + 1, n + 1, 3n); }
+  for (let n = 0; n <= 4; n++) def(0xa0 + n, n + 2, 0, G.log + G.logTopic * BigInt(n));
+  def(0xf0, 3, 1, G.create); def(0xf1, 7, 1, 0n); def(0xf2, 7, 1, 0n); def(0xf3, 2, 0, 0n); def(0xf4, 6, 1, 0n); def(0xf5, 4, 1, G.create);
+  def(0xfa, 6, 1, 0n); def(0xfd, 2, 0, 0n); def(0xff, 1, 0, G.selfdestruct);
+  return m;
+})();

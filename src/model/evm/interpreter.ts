@@ -5,7 +5,7 @@
  * hands back the state it started from.
  */
 import { keccak256, type Failure } from '../encoding/index.js';
-import { byteLength, G, LIMITS, maxMessageCallGas, memoryExpansion, messageCallGas, sstoreCost, wordCount } from './gas.js';
+import { byteLength, G, LIMITS, maxMessageCallGas, memoryExpansion, messageCallGas, OPCODES as OPS, sstoreCost, wordCount } from './gas.js';
 import { precompileIndex, runPrecompile } from './precompiles.js';
 import { executeWasmCode, isWasmCode } from './crossvm.js';
 import { bigintToBytes, bytesToBigint, concatBytes, rlpEncode, wordBytes } from './rlp.js';
@@ -14,9 +14,9 @@ import {
   isAlive, modifyAccount, moveEther, setStorage, touchAccount, type Address, type WorldState,
 } from './state.js';
 
-const MASK = (1n << 256n) - 1n;
+export const MASK = (1n << 256n) - 1n;
 const SIGN = 1n << 255n;
-const toSigned = (v: bigint): bigint => (v & SIGN ? v - (1n << 256n) : v);
+export const toSigned = (v: bigint): bigint => (v & SIGN ? v - (1n << 256n) : v);
 const u256 = (v: bigint): bigint => v & MASK;
 
 export interface Log { readonly address: Address; readonly topics: readonly Uint8Array[]; readonly data: Uint8Array }
@@ -94,7 +94,7 @@ export interface FrameResult {
 /** A frame either finishes (in any status) or hits an unsupported feature, which aborts the transaction. */
 export type FrameOutcome = { readonly ok: true; readonly value: FrameResult } | { readonly ok: false; readonly error: Failure };
 
-const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
+export const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
 
 /**
  * Valid jump destinations: JUMPDEST bytes that are not inside PUSH data.
@@ -131,32 +131,9 @@ export const blobBaseFee = (excessBlobGas: bigint): bigint => {
   return output / denominator;
 };
 
-/** Stack effect (pops, pushes) and static gas of each defined opcode; undefined opcodes are absent. */
-const OPS: ReadonlyMap<number, readonly [number, number, bigint]> = (() => {
-  const m = new Map<number, readonly [number, number, bigint]>();
-  const def = (op: number, pops: number, pushes: number, gas: bigint) => m.set(op, [pops, pushes, gas]);
-  def(0x00, 0, 0, 0n);
-  for (const [op, gas] of [[0x01, 3n], [0x02, 5n], [0x03, 3n], [0x04, 5n], [0x05, 5n], [0x06, 5n], [0x07, 5n], [0x0a, G.exp], [0x0b, 5n]] as const) def(op, 2, 1, gas);
-  def(0x08, 3, 1, 8n); def(0x09, 3, 1, 8n);
-  for (const op of [0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17, 0x18, 0x1a, 0x1b, 0x1c, 0x1d]) def(op, 2, 1, 3n);
-  def(0x15, 1, 1, 3n); def(0x19, 1, 1, 3n);
-  def(0x20, 2, 1, G.keccak);
-  for (const op of [0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a, 0x58, 0x59, 0x5a, 0x5f]) def(op, 0, 1, 2n);
-  def(0x31, 1, 1, 0n); def(0x35, 1, 1, 3n); def(0x37, 3, 0, 3n); def(0x39, 3, 0, 3n); def(0x3b, 1, 1, 0n); def(0x3c, 4, 0, 0n);
-  def(0x3e, 3, 0, 3n); def(0x3f, 1, 1, 0n);
-  def(0x40, 1, 1, G.blockhash); def(0x47, 0, 1, 5n); def(0x49, 1, 1, 3n);
-  def(0x50, 1, 0, 2n); def(0x51, 1, 1, 3n); def(0x52, 2, 0, 3n); def(0x53, 2, 0, 3n); def(0x54, 1, 1, 0n); def(0x55, 2, 0, 0n);
-  def(0x56, 1, 0, 8n); def(0x57, 2, 0, 10n); def(0x5b, 0, 0, G.jumpdest); def(0x5c, 1, 1, G.transientAccess); def(0x5d, 2, 0, G.transientAccess); def(0x5e, 3, 0, 3n);
-  for (let i = 0x60; i <= 0x7f; i++) def(i, 0, 1, 3n);
-  for (let n = 1; n <= 16; n++) { def(0x7f + n, n, n + 1, 3n); def(0x8f + n, n + 1, n + 1, 3n); }
-  for (let n = 0; n <= 4; n++) def(0xa0 + n, n + 2, 0, G.log + G.logTopic * BigInt(n));
-  def(0xf0, 3, 1, G.create); def(0xf1, 7, 1, 0n); def(0xf2, 7, 1, 0n); def(0xf3, 2, 0, 0n); def(0xf4, 6, 1, 0n); def(0xf5, 4, 1, G.create);
-  def(0xfa, 6, 1, 0n); def(0xfd, 2, 0, 0n); def(0xff, 1, 0, G.selfdestruct);
-  return m;
-})();
 
 /** Reads `size` bytes at `offset` from `buf`, zero past its end. */
-const readPadded = (buf: Uint8Array, offset: bigint, size: number): Uint8Array => {
+export const readPadded = (buf: Uint8Array, offset: bigint, size: number): Uint8Array => {
   const out = new Uint8Array(size);
   if (offset < BigInt(buf.length)) { const o = Number(offset); out.set(buf.subarray(o, Math.min(buf.length, o + size))); }
   return out;
@@ -171,19 +148,29 @@ const halt = (reason: string): Unwind => ({ unwind: 'halt', reason });
 const isUnwind = (e: unknown): e is Unwind => typeof e === 'object' && e !== null && 'unwind' in e;
 
 /**
- * Executes the code of a message (EELS `execute_code`), including precompiles.
- *
- * @spec EVM-FRAME-EXEC.1 EVM-STATUS.1 EVM-LIMIT-STACK.1 EVM-STATIC.1 EVM-RETURNDATA.1
+ * The outcome of a frame whose code is not EVM bytecode: a precompile, or WASM code run through
+ * the dMIR WASM profile (EVM-XVM-DETECT.1), whose own message calls `callMessage` runs. Undefined
+ * for EVM code.
  */
-export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
+export const runSpecialCode = (msg: Message, ctx0: Ctx, callMessage?: CodeRunner): FrameOutcome | undefined => {
   const pre = msg.codeAddress === null ? 0 : precompileIndex(msg.codeAddress);
   if (pre !== 0) {
     const r = runPrecompile(pre, msg.data, msg.gas);
     if (r.kind === 'halt') return { ok: true, value: { status: 'halt', reason: 'OutOfGas', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
     return { ok: true, value: { status: 'success', reason: '', gasLeft: msg.gas - r.gas, output: r.output, ctx: ctx0 } };
   }
-  // A message call to WASM code runs it through the dMIR WASM profile (EVM-XVM-DETECT.1).
-  if (msg.target !== null && isWasmCode(msg.code)) return executeWasmCode(msg, ctx0);
+  if (msg.target !== null && isWasmCode(msg.code)) return executeWasmCode(msg, ctx0, callMessage);
+  return undefined;
+};
+
+/**
+ * Executes the code of a message (EELS `execute_code`), including precompiles.
+ *
+ * @spec EVM-FRAME-EXEC.1 EVM-STATUS.1 EVM-LIMIT-STACK.1 EVM-STATIC.1 EVM-RETURNDATA.1
+ */
+export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
+  const special = runSpecialCode(msg, ctx0);
+  if (special !== undefined) return special;
   const tracer = ctx0.tracer;
   const code = msg.code;
   const dests = jumpdests(code);

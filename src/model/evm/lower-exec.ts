@@ -11,14 +11,12 @@ import { instantiate, invokeFunction } from '../dmir/interp.js';
 import { verifyModule } from '../dmir/verify.js';
 import { executeCallWith, type CallOutcome, type CallRequest } from './call.js';
 import { LIMITS, G, maxMessageCallGas, messageCallGas, sstoreCost, wordCount } from './gas.js';
-import { EVMC, HOST_IMPORTS, limbsToWord, wordToLimbs } from './host.js';
+import { EVMC, HOST, HOST_IMPORTS, limbsToWord, wordToLimbs } from './host.js';
 import {
-  create2Address, createAddress, incorporateError, incorporateSuccess, messageProcessors,
+  MASK, addSet, create2Address, createAddress, incorporateError, incorporateSuccess, messageProcessors, readPadded, runSpecialCode, toSigned,
   type BlockEnv, type Ctx, type FrameOutcome, type FrameResult, type Message,
 } from './interpreter.js';
 import { lowerEvm } from './lower.js';
-import { executeWasmCode, isWasmCode } from './crossvm.js';
-import { precompileIndex, runPrecompile } from './precompiles.js';
 import { bytesToBigint } from './rlp.js';
 import {
   addressToBigint, bigintToAddress, existsAndIsEmpty, getAccount, getStorage, isAlive, modifyAccount, moveEther,
@@ -72,8 +70,7 @@ export const interpreterRunner = (): LoweredRunner => {
       m = r.value;
       cache.set(key, m);
     }
-    const index = new Map(HOST_IMPORTS.map((h, i) => [h.field, i]));
-    const inst = instantiate(m, (_mod, field) => host[index.get(field)!], { gas: 0n });
+    const inst = instantiate(m, (_mod, field) => host[HOST[field as keyof typeof HOST]], { gas: 0n });
     if (!inst.ok) return { kind: 'trap', code: inst.error.code };
     const r = invokeFunction(inst.value.instance, HOST_IMPORTS.length, [gas], { gas: 0n });
     if (r.outcome.kind === 'trap') return { kind: 'trap', code: r.outcome.code };
@@ -87,15 +84,7 @@ const REASONS: Readonly<Record<number, string>> = {
   [EVMC.INVALID_MEMORY_ACCESS]: 'OutOfBoundsRead', [EVMC.STATIC_MODE_VIOLATION]: 'WriteInStaticContext',
 };
 
-const MASK = (1n << 256n) - 1n;
-const SIGN = 1n << 255n;
-const signed = (v: bigint): bigint => (v & SIGN ? v - (1n << 256n) : v);
-const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
-const readPadded = (buf: Uint8Array, offset: bigint, size: number): Uint8Array => {
-  const out = new Uint8Array(size);
-  if (offset < BigInt(buf.length)) { const o = Number(offset); out.set(buf.subarray(o, Math.min(buf.length, o + size))); }
-  return out;
-};
+
 const wordOut = (w: bigint): readonly Val[] => wordToLimbs(w);
 const OOG = -BigInt(EVMC.OUT_OF_GAS), STATIC = -BigInt(EVMC.STATIC_MODE_VIOLATION), OOB = -BigInt(EVMC.INVALID_MEMORY_ACCESS);
 
@@ -107,9 +96,9 @@ const OOG = -BigInt(EVMC.OUT_OF_GAS), STATIC = -BigInt(EVMC.STATIC_MODE_VIOLATIO
 export const runtimeArith = (op: number, a: bigint, b: bigint, c: bigint): bigint => {
   switch (op) {
     case 0x04: return b === 0n ? 0n : a / b;
-    case 0x05: { const x = signed(a), y = signed(b); return y === 0n ? 0n : (x / y) & MASK; }
+    case 0x05: { const x = toSigned(a), y = toSigned(b); return y === 0n ? 0n : (x / y) & MASK; }
     case 0x06: return b === 0n ? 0n : a % b;
-    case 0x07: { const x = signed(a), y = signed(b); return y === 0n ? 0n : (x % y) & MASK; }
+    case 0x07: { const x = toSigned(a), y = toSigned(b); return y === 0n ? 0n : (x % y) & MASK; }
     case 0x08: return c === 0n ? 0n : (a + b) % c;
     case 0x09: return c === 0n ? 0n : (a * b) % c;
     case 0x0a: { let r = 1n, x = a, k = b; while (k > 0n) { if (k & 1n) r = (r * x) & MASK; x = (x * x) & MASK; k >>= 1n; } return r; }
@@ -121,7 +110,7 @@ export const runtimeArith = (op: number, a: bigint, b: bigint, c: bigint): bigin
     case 0x1a: return a >= 32n ? 0n : (b >> (8n * (31n - a))) & 0xffn;
     case 0x1b: return a >= 256n ? 0n : (b << a) & MASK;
     case 0x1c: return a >= 256n ? 0n : b >> a;
-    case 0x1d: { const x = signed(b); return (a >= 256n ? (x < 0n ? -1n : 0n) : x >> a) & MASK; }
+    case 0x1d: { const x = toSigned(b); return (a >= 256n ? (x < 0n ? -1n : 0n) : x >> a) & MASK; }
     default: return 0n;
   }
 };
@@ -437,17 +426,11 @@ const makeExecutor = (runner: LoweredRunner, hash: (data: Uint8Array) => Uint8Ar
   });
 
   const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
-    const pre = msg.codeAddress === null ? 0 : precompileIndex(msg.codeAddress);
-    if (pre !== 0) {
-      const r = runPrecompile(pre, msg.data, msg.gas);
-      if (r.kind === 'halt') return { ok: true, value: { status: 'halt', reason: 'OutOfGas', gasLeft: 0n, output: new Uint8Array(0), ctx: ctx0 } };
-      return { ok: true, value: { status: 'success', reason: '', gasLeft: msg.gas - r.gas, output: r.output, ctx: ctx0 } };
-    }
+    // Precompiles and WASM contracts run exactly as in the direct interpreter; a WASM contract's
+    // own calls come back to this executor, so EVM frames below a WASM frame run lowered as well.
+    const special = runSpecialCode(msg, ctx0, processMessage);
+    if (special !== undefined) return special;
     const inBuf = new Uint8Array(64);
-    // WASM contracts run through the WASM profile (EVM-XVM-DETECT.1) exactly as in the direct
-    // interpreter; their own calls come back to this executor, so EVM frames below a WASM frame run
-    // lowered as well.
-    if (msg.target !== null && isWasmCode(msg.code)) return executeWasmCode(msg, ctx0, processMessage);
     if (msg.gas >= 1n << 63n) return { ok: false, error: { code: LOWER_GAS_RANGE, message: `gas ${msg.gas} does not fit the lowered code's i64 gas counter` } };
     const frame: Frame = { msg, ctx: ctx0, returnData: new Uint8Array(0), output: new Uint8Array(0), inBuf, inView: new DataView(inBuf.buffer), inLen: 0, outBuf: new Uint8Array(0), abort: null };
     frames.push(frame);

@@ -8,6 +8,7 @@
 import type { Block, Expr, FuncType, Module, Stmt, Terminator, ValType } from '../dmir/ir.js';
 import { frameCost } from '../dmir/wasm/lower.js';
 import { EVMC, HOST, HOST_IMPORTS, HOST_MODULE } from './host.js';
+import { OPCODES } from './gas.js';
 
 /** Linear-memory layout: the stack at [0, 32768), EVM memory from MEM_BASE. @spec EVM-LOWER-LAYOUT.1 */
 export const STACK_SLOTS = 1024;
@@ -15,27 +16,16 @@ export const MEM_BASE = STACK_SLOTS * 32;
 /** EVM memory ends at most here; beyond it an expansion is out of gas. @spec EVM-LOWER-MEMCAP.1 */
 export const MEM_CAP = 15 * 1024 * 1024;
 
-/** Static gas, pops and pushes of every defined opcode (Cancun). @spec EVM-LOWER-GAS.1 */
-const OPS: ReadonlyMap<number, readonly [number, number, number]> = (() => {
-  const m = new Map<number, readonly [number, number, number]>();
-  const d = (op: number, pops: number, pushes: number, gas: number): void => { m.set(op, [pops, pushes, gas]); };
-  d(0x00, 0, 0, 0);
-  d(0x01, 2, 1, 3); d(0x02, 2, 1, 5); d(0x03, 2, 1, 3); d(0x04, 2, 1, 5); d(0x05, 2, 1, 5); d(0x06, 2, 1, 5); d(0x07, 2, 1, 5);
-  d(0x08, 3, 1, 8); d(0x09, 3, 1, 8); d(0x0a, 2, 1, 10); d(0x0b, 2, 1, 5);
-  for (let op = 0x10; op <= 0x1d; op++) d(op, op === 0x15 || op === 0x19 ? 1 : 2, 1, 3);
-  d(0x20, 2, 1, 30);
-  for (const op of [0x30, 0x32, 0x33, 0x34, 0x36, 0x38, 0x3a, 0x3d, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a, 0x58, 0x59, 0x5a, 0x5f]) d(op, 0, 1, 2);
-  d(0x31, 1, 1, 0); d(0x35, 1, 1, 3); d(0x37, 3, 0, 3); d(0x39, 3, 0, 3); d(0x3b, 1, 1, 0); d(0x3c, 4, 0, 0); d(0x3e, 3, 0, 3); d(0x3f, 1, 1, 0);
-  d(0x40, 1, 1, 20); d(0x47, 0, 1, 5); d(0x49, 1, 1, 3);
-  d(0x50, 1, 0, 2); d(0x51, 1, 1, 3); d(0x52, 2, 0, 3); d(0x53, 2, 0, 3); d(0x54, 1, 1, 0); d(0x55, 2, 0, 0); d(0x56, 1, 0, 8); d(0x57, 2, 0, 10);
-  d(0x5b, 0, 0, 1); d(0x5c, 1, 1, 100); d(0x5d, 2, 0, 100); d(0x5e, 3, 0, 3);
-  for (let op = 0x60; op <= 0x7f; op++) d(op, 0, 1, 3);
-  for (let n = 1; n <= 16; n++) { d(0x7f + n, n, n + 1, 3); d(0x8f + n, n + 1, n + 1, 3); }
-  for (let n = 0; n <= 4; n++) d(0xa0 + n, n + 2, 0, 375 * (n + 1));
-  d(0xf0, 3, 1, 32000); d(0xf1, 7, 1, 0); d(0xf2, 7, 1, 0); d(0xf3, 2, 0, 0); d(0xf4, 6, 1, 0); d(0xf5, 4, 1, 32000); d(0xfa, 6, 1, 0);
-  d(0xfd, 2, 0, 0); d(0xfe, 0, 0, 0); d(0xff, 1, 0, 5000);
-  return m;
-})();
+/**
+ * Pops, pushes and static gas of every defined opcode (Cancun), from the interpreter's table; the
+ * INVALID opcode (0xfe) is listed too, since lowering gives it its own halt.
+ *
+ * @spec EVM-LOWER-GAS.1
+ */
+const OPS: ReadonlyMap<number, readonly [number, number, number]> = new Map([
+  ...[...OPCODES].map(([op, [pops, pushes, gas]]) => [op, [pops, pushes, Number(gas)]] as const),
+  [0xfe, [0, 0, 0]] as const,
+]);
 
 /** Opcodes that end a basic block (the invalid and undefined opcodes too). */
 const ENDS_BLOCK = new Set([0x00, 0x56, 0x57, 0xf3, 0xfd, 0xfe, 0xff]);
