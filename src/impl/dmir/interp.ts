@@ -714,6 +714,9 @@ const substitute = (e: Expr, v: number, by: Expr): Expr => {
  */
 export const fuseStatements = (stmts: readonly Stmt[]): Stmt[] => {
   const out = [...stmts];
+  // Each statement's reads and writes, computed once and kept in step with `out`.
+  const rd = out.map(stmtReads);
+  const wr = out.map(stmtWrites);
   for (let i = 0; i < out.length; i++) {
     const s = out[i]!;
     if (s.op !== 'dassign' || !quiet(s.value)) continue;
@@ -723,12 +726,15 @@ export const fuseStatements = (stmts: readonly Stmt[]): Stmt[] => {
     if (deps.has(x)) continue;
     for (let j = i + 1; j < out.length; j++) {
       const t = out[j]!;
-      const r = stmtReads(t);
-      const w = stmtWrites(t);
+      const r = rd[j]!;
+      const w = wr[j]!;
       if (r.has(x) || w.includes(x)) {
         if (t.op === 'dassign' && t.variable === x && r.get(x) === 1) {
           out[j] = { ...t, value: substitute(t.value, x, s.value) };
+          rd[j] = stmtReads(out[j]!);
           out.splice(i, 1);
+          rd.splice(i, 1);
+          wr.splice(i, 1);
           i--;
         }
         break;

@@ -144,25 +144,24 @@ const makeExecutor = (runner: LoweredRunner, hash: (data: Uint8Array) => Uint8Ar
   };
   const unsupported = (f: Frame, e: Failure): Result<readonly Val[]> => { f.abort = e; return fail(e.code, e.message); };
 
+  /** Room for `n` more bytes of input from the lowered code, doubling the buffer as needed. */
+  const reserve = (f: Frame, n: number): void => {
+    if (f.inLen + n <= f.inBuf.length) return;
+    const nbuf = new Uint8Array(Math.max(64, f.inBuf.length * 2 + n));
+    nbuf.set(f.inBuf.subarray(0, f.inLen));
+    f.inBuf = nbuf;
+    f.inView = new DataView(nbuf.buffer);
+  };
+
   const hosts: Record<string, (f: Frame, a: readonly Val[]) => Result<readonly Val[]>> = {
     put: (f, [w]) => {
-      if (f.inLen + 8 > f.inBuf.length) {
-        const nbuf = new Uint8Array(Math.max(64, f.inBuf.length * 2));
-        nbuf.set(f.inBuf.subarray(0, f.inLen));
-        f.inBuf = nbuf;
-        f.inView = new DataView(nbuf.buffer);
-      }
+      reserve(f, 8);
       f.inView.setBigInt64(f.inLen, w as bigint, true);
       f.inLen += 8;
       return ok([]);
     },
     put4: (f, [w0, w1, w2, w3]) => {
-      if (f.inLen + 32 > f.inBuf.length) {
-        const nbuf = new Uint8Array(Math.max(64, f.inBuf.length * 2 + 32));
-        nbuf.set(f.inBuf.subarray(0, f.inLen));
-        f.inBuf = nbuf;
-        f.inView = new DataView(nbuf.buffer);
-      }
+      reserve(f, 32);
       const v = f.inView;
       v.setBigInt64(f.inLen, w0 as bigint, true);
       v.setBigInt64(f.inLen + 8, w1 as bigint, true);
@@ -330,13 +329,15 @@ const makeExecutor = (runner: LoweredRunner, hash: (data: Uint8Array) => Uint8Ar
       f.outBuf = new Uint8Array(0);
       if ((op === 0xf1 || op === 0xf2) && getAccount(f.ctx.state, self).balance < value) return ok([gas + mcg.subCall, 0n, 0n]);
       if (f.msg.depth + 1 > LIMITS.depth) return ok([gas + mcg.subCall, 0n, 0n]);
-      const child: Message = op === 0xf1
-        ? { caller: self, target: to, currentTarget: to, codeAddress: to, gas: mcg.subCall, value, data: input, code: getAccount(f.ctx.state, to).code, depth: f.msg.depth + 1, shouldTransferValue: true, isStatic: f.msg.isStatic }
-        : op === 0xf2
-          ? { caller: self, target: self, currentTarget: self, codeAddress: to, gas: mcg.subCall, value, data: input, code: getAccount(f.ctx.state, to).code, depth: f.msg.depth + 1, shouldTransferValue: true, isStatic: f.msg.isStatic }
-          : op === 0xf4
-            ? { caller: f.msg.caller, target: self, currentTarget: self, codeAddress: to, gas: mcg.subCall, value: f.msg.value, data: input, code: getAccount(f.ctx.state, to).code, depth: f.msg.depth + 1, shouldTransferValue: false, isStatic: f.msg.isStatic }
-            : { caller: self, target: to, currentTarget: to, codeAddress: to, gas: mcg.subCall, value: 0n, data: input, code: getAccount(f.ctx.state, to).code, depth: f.msg.depth + 1, shouldTransferValue: true, isStatic: true };
+      // CALL and STATICCALL run `to` in its own account; CALLCODE and DELEGATECALL run its code in
+      // this one, DELEGATECALL also with this frame's caller and value and without a transfer.
+      const delegate = op === 0xf4;
+      const inSelf = op === 0xf2 || delegate;
+      const child: Message = {
+        caller: delegate ? f.msg.caller : self, target: inSelf ? self : to, currentTarget: inSelf ? self : to, codeAddress: to, gas: mcg.subCall,
+        value: delegate ? f.msg.value : op === 0xfa ? 0n : value, data: input, code: getAccount(f.ctx.state, to).code, depth: f.msg.depth + 1,
+        shouldTransferValue: !delegate, isStatic: op === 0xfa || f.msg.isStatic,
+      };
       const r = processMessage(child, f.ctx);
       if (!r.ok) return unsupported(f, r.error);
       const res = r.value;
