@@ -13,10 +13,10 @@ import type { Val } from '../dmir/ir.js';
 import { instantiate, invokeFunction, type HostFunction } from '../dmir/interp.js';
 import { loadWasm } from '../dmir/wasm/index.js';
 import { bindEnvImports, CROSSVM_MODULE } from './crossvm-bind.js';
-import { G, LIMITS, messageCallGas, sstoreCost, wordCount } from './gas.js';
-import { addSet, incorporateError, incorporateSuccess, processMessage, type Ctx, type FrameOutcome, type FrameStatus, type Message } from './interpreter.js';
+import { G, LIMITS, messageCallGas, wordCount } from './gas.js';
+import { addSet, incorporateError, incorporateSuccess, processMessage, sstoreStep, type Ctx, type FrameOutcome, type FrameStatus, type Message } from './interpreter.js';
 import { bytesToBigint, wordBytes } from './rlp.js';
-import { addressToBytes, bytesToAddress, getAccount, getStorage, isAlive, setStorage, type Address } from './state.js';
+import { addressToBytes, bytesToAddress, getAccount, getStorage, isAlive, type Address } from './state.js';
 
 /** `\0asm`: code starting with these bytes is a WASM contract. @spec EVM-XVM-DETECT.1 */
 export const isWasmCode = (code: Uint8Array): boolean => code.length >= 4 && code[0] === 0x00 && code[1] === 0x61 && code[2] === 0x73 && code[3] === 0x6d;
@@ -159,15 +159,10 @@ export const executeWasmCode = (
     'op.storageStore': () => {
       // SSTORE's rules (EVM-SSTORE-GAS.1, EVM-SSTORE-REFUND.1), in the same order as the EVM.
       const buf = takeInput();
-      const key = bytesToBigint(buf.subarray(0, 32)), v = bytesToBigint(buf.subarray(32, 64)), k = `${self}:${key}`;
-      if (gas <= G.callStipend) return stop('halt', 'OutOfGas');
-      let cost = 0n;
-      if (!ctx.sub.accessedKeys.has(k)) { ctx = { ...ctx, sub: { ...ctx.sub, accessedKeys: addSet(ctx.sub.accessedKeys, k) } }; cost += G.coldSload; }
-      const original = ctx.sub.created.has(self) ? 0n : getStorage(ctx.original, self, key);
-      const { gas: g, refund } = sstoreCost(original, getStorage(ctx.state, self, key), v);
-      if (!charge(cost + g)) return stop('halt', 'OutOfGas');
-      if (msg.isStatic) return stop('halt', 'WriteInStaticContext');
-      ctx = { ...ctx, state: setStorage(ctx.state, self, key, v), sub: { ...ctx.sub, refund: ctx.sub.refund + refund } };
+      const key = bytesToBigint(buf.subarray(0, 32)), v = bytesToBigint(buf.subarray(32, 64));
+      const r = sstoreStep(ctx, self, key, v, gas, msg.isStatic);
+      if ('halt' in r) return stop('halt', r.halt);
+      ({ ctx, gas } = r);
       return ok([]);
     },
     'op.emitLogEvent': ([len, n]) => {

@@ -97,6 +97,26 @@ export type FrameOutcome = { readonly ok: true; readonly value: FrameResult } | 
 export const addSet = <T>(s: ReadonlySet<T>, v: T): ReadonlySet<T> => (s.has(v) ? s : new Set(s).add(v));
 
 /**
+ * SSTORE of `v` at `key` of account `self` with `gas` left: the reason the frame halts, or the
+ * context and gas after the store. The one statement of these rules, run by the interpreter, the
+ * lowered executor's host and the WASM profile's host.
+ *
+ * @spec EVM-SSTORE-GAS.1 EVM-SSTORE-REFUND.1 EVM-STATIC.1
+ */
+export const sstoreStep = (ctx0: Ctx, self: Address, key: bigint, v: bigint, gas: bigint, isStatic: boolean): { readonly halt: string } | { readonly ctx: Ctx; readonly gas: bigint } => {
+  if (gas <= G.callStipend) return { halt: 'OutOfGas' };
+  const k = `${self}:${key}`;
+  let ctx = ctx0;
+  let cost = 0n;
+  if (!ctx.sub.accessedKeys.has(k)) { ctx = { ...ctx, sub: { ...ctx.sub, accessedKeys: addSet(ctx.sub.accessedKeys, k) } }; cost += G.coldSload; }
+  const original = ctx.sub.created.has(self) ? 0n : getStorage(ctx.original, self, key);
+  const sc = sstoreCost(original, getStorage(ctx.state, self, key), v);
+  if (cost + sc.gas > gas) return { halt: 'OutOfGas' };
+  if (isStatic) return { halt: 'WriteInStaticContext' };
+  return { ctx: { ...ctx, state: setStorage(ctx.state, self, key, v), sub: { ...ctx.sub, refund: ctx.sub.refund + sc.refund } }, gas: gas - cost - sc.gas };
+};
+
+/**
  * Valid jump destinations: JUMPDEST bytes that are not inside PUSH data.
  *
  * @spec EVM-CODE-JUMPDEST.1
@@ -369,16 +389,10 @@ export const executeCode = (msg: Message, ctx0: Ctx): FrameOutcome => {
         }
         case 0x55: {
           // @spec EVM-SSTORE-GAS.1 EVM-SSTORE-REFUND.1 EVM-STATIC.1
-          const key = pop(), v = pop(), k = `${self}:${key}`;
-          if (gas <= G.callStipend) throw halt('OutOfGas');
-          let cost = 0n;
-          if (!ctx.sub.accessedKeys.has(k)) { ctx = { ...ctx, sub: { ...ctx.sub, accessedKeys: addSet(ctx.sub.accessedKeys, k) } }; cost += G.coldSload; }
-          const original = ctx.sub.created.has(self) ? 0n : getStorage(ctx.original, self, key);
-          const current = getStorage(ctx.state, self, key);
-          const { gas: g, refund } = sstoreCost(original, current, v);
-          charge(cost + g);
-          checkStatic();
-          ctx = { ...ctx, state: setStorage(ctx.state, self, key, v), sub: { ...ctx.sub, refund: ctx.sub.refund + refund } };
+          const key = pop(), v = pop();
+          const r = sstoreStep(ctx, self, key, v, gas, msg.isStatic);
+          if ('halt' in r) throw halt(r.halt);
+          ({ ctx, gas } = r);
           break;
         }
         case 0x56: { const d = pop(); if (d >= BigInt(code.length) || !dests.has(Number(d))) throw halt('InvalidJumpDest'); next = Number(d); break; }

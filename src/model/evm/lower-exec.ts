@@ -10,17 +10,17 @@ import type { Module, Val } from '../dmir/ir.js';
 import { instantiate, invokeFunction } from '../dmir/interp.js';
 import { verifyModule } from '../dmir/verify.js';
 import { executeCallWith, type CallOutcome, type CallRequest } from './call.js';
-import { LIMITS, G, maxMessageCallGas, messageCallGas, sstoreCost, wordCount } from './gas.js';
+import { LIMITS, G, maxMessageCallGas, messageCallGas, wordCount } from './gas.js';
 import { EVMC, HOST, HOST_IMPORTS, limbsToWord, wordToLimbs } from './host.js';
 import {
-  MASK, addSet, create2Address, createAddress, incorporateError, incorporateSuccess, messageProcessors, readPadded, runSpecialCode, toSigned,
+  MASK, addSet, create2Address, createAddress, incorporateError, incorporateSuccess, messageProcessors, readPadded, runSpecialCode, sstoreStep, toSigned,
   type BlockEnv, type Ctx, type FrameOutcome, type FrameResult, type Message,
 } from './interpreter.js';
 import { lowerEvm } from './lower.js';
 import { bytesToBigint } from './rlp.js';
 import {
   addressToBigint, bigintToAddress, existsAndIsEmpty, getAccount, getStorage, isAlive, modifyAccount, moveEther,
-  setStorage, type Address, type WorldState,
+  type Address, type WorldState,
 } from './state.js';
 
 /** A host import as a dMIR engine calls it. */
@@ -258,17 +258,10 @@ const makeExecutor = (runner: LoweredRunner, hash: (data: Uint8Array) => Uint8Ar
         return ok([gas]);
       }
       // SSTORE. @spec EVM-SSTORE-GAS.1 EVM-SSTORE-REFUND.1
-      if (gas <= G.callStipend) return ok([OOG]);
-      let cost = 0n;
-      if (!f.ctx.sub.accessedKeys.has(k)) { f.ctx = { ...f.ctx, sub: { ...f.ctx.sub, accessedKeys: addSet(f.ctx.sub.accessedKeys, k) } }; cost += G.coldSload; }
-      const original = f.ctx.sub.created.has(self) ? 0n : getStorage(f.ctx.original, self, key);
-      const current = getStorage(f.ctx.state, self, key);
-      const sc = sstoreCost(original, current, v);
-      if (cost + sc.gas > gas) return ok([OOG]);
-      gas -= cost + sc.gas;
-      if (f.msg.isStatic) return ok([STATIC]);
-      f.ctx = { ...f.ctx, state: setStorage(f.ctx.state, self, key, v), sub: { ...f.ctx.sub, refund: f.ctx.sub.refund + sc.refund } };
-      return ok([gas]);
+      const r = sstoreStep(f.ctx, self, key, v, gas, f.msg.isStatic);
+      if ('halt' in r) return ok([r.halt === 'OutOfGas' ? OOG : STATIC]);
+      f.ctx = r.ctx;
+      return ok([r.gas]);
     },
     copy: (f, [gasV, op, a0, a1, a2, a3, o0, o1, o2, o3, sizeV]) => {
       let gas = gasV as bigint;
