@@ -37,26 +37,22 @@ const toBits = (t: ValType, v: Val): unknown =>
 
 /**
  * The handler of every `env.deep<k>` import: `(funcIndex, ...args, callerStackCost)`. An
- * interpreter whose budget is what the caller leaves of `budget` enters the function exactly as
- * the compiled prologue would have; one interpreter is kept per entry cost.
+ * interpreter over the whole `budget` enters the function with the caller's stack cost already
+ * spent, exactly as the compiled prologue would have.
  *
  * @spec DMIR-ENGINE-DEEP.1 DMIR-STACK-BUDGET.1
  */
 export const deepCallHandler = (m: Module, shared: SharedState, budget: number, state: () => DeepCallState): ((...a: unknown[]) => unknown) => {
-  const byCost = new Map<number, Interpreter>();
+  let interp: Interpreter | null = null;
   return (...a: unknown[]): unknown => {
     const fi = a[0] as number;
     const sp = a[a.length - 1] as number;
     const f = m.funcs[fi] as DefinedFunc;
     const args = f.type.params.map((t, i) => fromBits(t, a[1 + i]));
-    let interp = byCost.get(sp);
-    if (interp === undefined) {
-      interp = createInterpreter(m, shared, budget - sp);
-      byCost.set(sp, interp);
-    }
+    interp ??= createInterpreter(m, shared, budget);
     const st = state();
     st.globalsOut();
-    const r = interp.invoke(fi, args, st.gas.get());
+    const r = interp.invoke(fi, args, st.gas.get(), undefined, sp);
     st.gas.set(r.gasLeft);
     st.globalsIn();
     if (r.outcome.kind === 'trap') throw { dmirTrap: r.outcome.code };

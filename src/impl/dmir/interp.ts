@@ -42,8 +42,11 @@ export type InterpOutcome =
   | { readonly kind: 'trap'; readonly code: TrapCode };
 
 export interface Interpreter {
-  /** Runs function `funcIndex` from the top with the given gas; the stack cost starts at zero. */
-  invoke(funcIndex: number, args: readonly Val[], gas: bigint, maxSteps?: number): { readonly outcome: InterpOutcome; readonly gasLeft: bigint };
+  /**
+   * Runs function `funcIndex` from the top with the given gas. The stack cost starts at
+   * `stackCost`: what a caller in compiled code has already spent (a deep call), else zero.
+   */
+  invoke(funcIndex: number, args: readonly Val[], gas: bigint, maxSteps?: number, stackCost?: number): { readonly outcome: InterpOutcome; readonly gasLeft: bigint };
 }
 
 const PAGE = 65536;
@@ -602,13 +605,13 @@ export const createInterpreter = (m: Module, state: SharedState, budget: number)
   };
 
   return {
-    invoke: (fi, args, g, maxSteps = Number.POSITIVE_INFINITY) => {
+    invoke: (fi, args, g, maxSteps = Number.POSITIVE_INFINITY, stackCost0 = 0) => {
       // A host function may invoke this instance again; the inner invocation has registers of
       // its own and the outer one gets its registers back when it resumes.
       const outerGas = gas;
       const outerStack = stackCost;
       gas = g;
-      stackCost = 0;
+      stackCost = stackCost0;
       refresh();
       try {
         const values = run(fi, args, maxSteps);
