@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import type { Io } from './commands.js';
 import { bytesToHex, parseJson } from '../model/encoding/index.js';
-import { encodeModule } from '../model/dmir/wasm/encode.js';
-import { parseModuleFields } from '../conformance/wast/wat.js';
-import { isTextError, parseSExprs } from '../conformance/wast/sexpr.js';
+import { watToWasm } from '../conformance/wast/wat.js';
+import { isTextError } from '../conformance/wast/sexpr.js';
 import { executeCall, isWasmCode, type Account, type Address, type BlockEnv, type TraceStep, type Tracer, type WorldState } from '../model/evm/index.js';
 
 /** Where code given on the command line is deployed, and the default caller. */
@@ -50,15 +49,6 @@ const isBad = (v: unknown): v is Bad => typeof v === 'object' && v !== null && '
 
 const hexBytes = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.slice(2), 'hex'));
 
-/** Compiles WebAssembly text (one module) with the project's text parser. */
-export const watToWasm = (text: string): Uint8Array => {
-  const forms = parseSExprs(text);
-  const first = forms[0];
-  const fields = forms.length === 1 && first?.kind === 'list' && first.items[0]?.kind === 'atom' && first.items[0].text === 'module'
-    ? first.items.slice(first.items[1]?.kind === 'atom' && first.items[1].text.startsWith('$') ? 2 : 1)
-    : forms;
-  return encodeModule(parseModuleFields(fields));
-};
 
 /** The code argument: 0x-hex, a `.wat` file, a binary `.wasm` file, or a file holding hex text. */
 const readCode = async (arg: string): Promise<Uint8Array | Bad> => {

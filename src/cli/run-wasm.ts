@@ -7,10 +7,10 @@ import { readFile } from 'node:fs/promises';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import type { Io } from './commands.js';
 import { loadWasm, instantiateWasm, invokeExport } from '../model/dmir/wasm/index.js';
-import { encodeModule } from '../model/dmir/wasm/encode.js';
 import { TRAP_CODES, type Block, type Expr, type Stmt, type Terminator, type Val, type ValType } from '../model/dmir/ir.js';
-import { parseModuleFields } from '../conformance/wast/wat.js';
-import { isTextError, parseFloatBits, parseInt_, parseSExprs } from '../conformance/wast/sexpr.js';
+import { watToWasm } from '../conformance/wast/wat.js';
+import { isWasmCode } from '../model/evm/crossvm.js';
+import { isTextError, parseFloatBits, parseInt_ } from '../conformance/wast/sexpr.js';
 import { instantiateEngine } from '../impl/dmir/engine.js';
 
 const argOf = (t: ValType, text: string): Val =>
@@ -82,16 +82,7 @@ export const runWasmCommand: CommandSpec & { readonly run: (args: ParsedArgs, io
     let bytes: Uint8Array;
     try {
       const raw = new Uint8Array(await readFile(file));
-      const isBinary = raw.length >= 4 && raw[0] === 0 && raw[1] === 0x61 && raw[2] === 0x73 && raw[3] === 0x6d;
-      if (isBinary) bytes = raw;
-      else {
-        const forms = parseSExprs(new TextDecoder().decode(raw));
-        const first = forms[0];
-        const fields = forms.length === 1 && first?.kind === 'list' && first.items[0]?.kind === 'atom' && first.items[0].text === 'module'
-          ? first.items.slice(first.items[1]?.kind === 'atom' && first.items[1].text.startsWith('$') ? 2 : 1)
-          : forms;
-        bytes = encodeModule(parseModuleFields(fields));
-      }
+      bytes = isWasmCode(raw) ? raw : watToWasm(new TextDecoder().decode(raw));
     } catch (e) {
       if (isTextError(e)) { io.err(`${e.code}: ${e.message}`); return 1; }
       io.err(`Cli.READ_FAILED: cannot read ${file}: ${(e as Error).message}`);

@@ -6,7 +6,8 @@
 import type { FuncType, Limits, ValType } from '../../model/dmir/ir.js';
 import type { BlockType, Code, DataSegment, ElemSegment, Global, Import, Instr, WasmExport, WasmModule } from '../../model/dmir/wasm/decode.js';
 import { OP_BY_NAME, POST_MVP_NAMES } from '../../model/dmir/wasm/opcodes.js';
-import { parseFloatBits, parseInt_, parseU32, textError, type SExpr } from './sexpr.js';
+import { encodeModule } from '../../model/dmir/wasm/encode.js';
+import { parseFloatBits, parseInt_, parseSExprs, parseU32, textError, type SExpr } from './sexpr.js';
 
 const VALTYPES: ReadonlySet<string> = new Set(['i32', 'i64', 'f32', 'f64']);
 const profile = (what: string): never => { throw textError('Wasm.Profile.UNSUPPORTED_FEATURE', `${what} is outside the MVP profile`); };
@@ -569,3 +570,12 @@ export const concat = (parts: readonly Uint8Array[]): Uint8Array => {
   return out;
 };
 
+/** Compiles WebAssembly text (one module) with the project's text parser. */
+export const watToWasm = (text: string): Uint8Array => {
+  const forms = parseSExprs(text);
+  const first = forms[0];
+  const fields = forms.length === 1 && first?.kind === 'list' && first.items[0]?.kind === 'atom' && first.items[0].text === 'module'
+    ? first.items.slice(first.items[1]?.kind === 'atom' && first.items[1].text.startsWith('$') ? 2 : 1)
+    : forms;
+  return encodeModule(parseModuleFields(fields));
+};

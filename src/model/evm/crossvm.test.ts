@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../encoding/index.js';
-import { watToWasm } from '../../cli/run-evm.js';
+import { watToWasm } from '../../conformance/wast/wat.js';
 import { executeCall, executeTransaction, maxMessageCallGas, type Account, type Address, type BlockEnv, type TraceStep, type WorldState } from './index.js';
 import { bindEnvImports } from './crossvm-bind.js';
 import { executeWasmCode, isWasmCode, XVM_CALL_RESULT } from './crossvm.js';
