@@ -174,6 +174,7 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
   };
   const ex = new WA.Instance(compiled, imports).exports;
   const gasG = ex['gas'] as WasmGlobal;
+  const readGas = (): bigint => BigInt.asUintN(64, gasG.value as bigint);
   const stackG = ex['stack'] as WasmGlobal;
   const globalAccess = m.globals.map((g, i) => {
     const wg = ex[`g${i}`] as WasmGlobal;
@@ -181,7 +182,7 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
     return { get: (): Val => wg.value, set: (v: Val) => { wg.value = v; } };
   });
   deepState = {
-    gas: { get: () => BigInt.asUintN(64, gasG.value as bigint), set: (v) => { gasG.value = BigInt.asIntN(64, v); } },
+    gas: { get: () => readGas(), set: (v) => { gasG.value = BigInt.asIntN(64, v); } },
     globalsOut: () => globalAccess.forEach((g, i) => { d.shared.globals[i] = g.get(); }),
     globalsIn: () => globalAccess.forEach((g, i) => g.set(d.shared.globals[i]!)),
   };
@@ -196,7 +197,7 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
     stackG.value = 0;
     try {
       const r = fn();
-      const gasLeft = BigInt.asUintN(64, gasG.value as bigint);
+      const gasLeft = readGas();
       const raw = types.length === 1 ? [r] : types.length === 0 ? [] : [...(r as Iterable<unknown>)];
       return { outcome: { kind: 'return', values: raw.map((x, i) => fromBits(types[i]!, x)) }, gasLeft };
     } catch (e) {
@@ -205,10 +206,10 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
       if (code === 'host-stack') {
         // The host's own stack ran out before the stack-cost budget; the engine then reports the
         // harness-only STEP_LIMIT, never a consensus outcome.
-        return { outcome: { kind: 'trap', code: 'Dmir.Trap.STEP_LIMIT' }, gasLeft: BigInt.asUintN(64, gasG.value as bigint) };
+        return { outcome: { kind: 'trap', code: 'Dmir.Trap.STEP_LIMIT' }, gasLeft: readGas() };
       }
       // Out of gas leaves no gas, whoever raised it (DMIR-GAS-USE.1).
-      return { outcome: { kind: 'trap', code }, gasLeft: code === 'Dmir.Trap.OUT_OF_GAS' ? 0n : BigInt.asUintN(64, gasG.value as bigint) };
+      return { outcome: { kind: 'trap', code }, gasLeft: code === 'Dmir.Trap.OUT_OF_GAS' ? 0n : readGas() };
     } finally {
       gasG.value = outerGas;
       stackG.value = outerStack;
@@ -222,6 +223,13 @@ const instantiateNative = (m: Module, d: Deployment, compiled: CompiledModule, b
   };
 };
 
+/** The default stack-cost budget (DMIR-STACK-BUDGET.1). */
+const STACK_BUDGET = 8 * 1024 * 1024;
+
+/** The module compiled for a deployment, deep calls handed to the interpreter tier (DMIR-ENGINE-DEEP.1). */
+const compileFor = (m: Module, d: Deployment, budget: number): ReturnType<typeof compileModule> =>
+  compileModule(m, d.shared.table, budget, { deepCalls: { stackCost: DEEP_CALL_STACK_COST } });
+
 const memoryCopy = (d: Deployment): Uint8Array | null => (d.shared.memory === null ? null : new Uint8Array(d.shared.memory.buffer).slice());
 
 /**
@@ -229,11 +237,11 @@ const memoryCopy = (d: Deployment): Uint8Array | null => (d.shared.memory === nu
  * compiles the whole module at once and runs the start function and every call on compiled code.
  */
 export const instantiateEngine = (m: Module, host: EngineHost, opts: { readonly gas: bigint; readonly stackBudget?: number }): Result<EngineInstance> => {
-  const budget = opts.stackBudget ?? 8 * 1024 * 1024;
+  const budget = opts.stackBudget ?? STACK_BUDGET;
   const dep = deployState(m, host);
   if (!dep.ok) return dep;
   const d = dep.value;
-  const compiled = compileModule(m, d.shared.table, budget, { deepCalls: { stackCost: DEEP_CALL_STACK_COST } });
+  const compiled = compileFor(m, d, budget);
   if ('unsupported' in compiled) return { ok: false, error: { code: 'Dmir.Engine.UNSUPPORTED', message: compiled.reason } };
   const native = instantiateNative(m, d, new WA.Module(compiled.bytes), budget);
   let startOutcome: EngineOutcome = d.initTrap ?? { kind: 'return', values: [] };
@@ -344,7 +352,7 @@ export interface LazyOptions {
  * @spec DMIR-ENGINE-LAZY.1 DMIR-ENGINE-SWITCH.1 DMIR-ENGINE-STATE.1
  */
 export const deployEngine = (m: Module, host: EngineHost, opts: LazyOptions): Result<LazyEngineInstance> => {
-  const budget = opts.stackBudget ?? 8 * 1024 * 1024;
+  const budget = opts.stackBudget ?? STACK_BUDGET;
   const dep = deployState(m, host);
   if (!dep.ok) return dep;
   const d = dep.value;
@@ -375,7 +383,7 @@ export const deployEngine = (m: Module, host: EngineHost, opts: LazyOptions): Re
   } else {
     (opts.compiler ?? backgroundCompiler).start(
       () => {
-        const r = compileModule(m, d.shared.table, budget, { deepCalls: { stackCost: DEEP_CALL_STACK_COST } });
+        const r = compileFor(m, d, budget);
         return 'unsupported' in r ? { reason: r.reason } : { bytes: r.bytes };
       },
       (r) => {

@@ -138,6 +138,12 @@ const lowerBody = (m: WasmModule, fts: readonly FuncType[], gasFunc: number, fi:
     types.pop(); pend.pop();
     return e;
   };
+  /** An i32 operand (a condition or an index): taken when it is lowered and on the frame's stack, else only checked. */
+  const takeCond = (lowered: boolean): Expr | null => {
+    if (lowered && types.length > top.height && types[types.length - 1] === 'i32') return take();
+    expect('i32');
+    return null;
+  };
   const grew = (): void => { if (types.length > maxHeight) maxHeight = types.length; };
   /** Evaluates `value` now into the slot of the new top entry. */
   const pushValue = (t: ValType, value: Expr): void => {
@@ -228,8 +234,7 @@ const lowerBody = (m: WasmModule, fts: readonly FuncType[], gasFunc: number, fi:
         const lowered = live();
         let cond: Expr | null = null;
         if (op === 0x04) {
-          if (lowered && types.length > top.height && types[types.length - 1] === 'i32') cond = take();
-          else expect('i32');
+          cond = takeCond(lowered);
         }
         check(s.params);
         if (!lowered) { open(op === 0x02 ? 'block' : op === 0x03 ? 'loop' : 'if', s.params, s.results, types.length - s.params.length, -1, -1, -1, true); break; }
@@ -291,7 +296,7 @@ const lowerBody = (m: WasmModule, fts: readonly FuncType[], gasFunc: number, fi:
       }
       case 0x0d: {
         const lowered = live();
-        const cond = lowered && types.length > top.height && types[types.length - 1] === 'i32' ? take() : (expect('i32'), null);
+        const cond = takeCond(lowered);
         const f = frameAt(ins.a!);
         check(labelTypes(f));
         if (lowered) {
@@ -303,7 +308,7 @@ const lowerBody = (m: WasmModule, fts: readonly FuncType[], gasFunc: number, fi:
       }
       case 0x0e: {
         const lowered = live();
-        const index = lowered && types.length > top.height && types[types.length - 1] === 'i32' ? take() : (expect('i32'), null);
+        const index = takeCond(lowered);
         const def = labelTypes(frameAt(ins.a!));
         for (const d of ins.targets!) {
           const ts = labelTypes(frameAt(d));
