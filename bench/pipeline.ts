@@ -13,8 +13,8 @@
  *   fixed policies are measured as well).
  * The serial model (src/model/pipeline) is not a side: it is a specification, not a contender.
  *
- * Measurements per workload (`makeWorkload`: transfers, counter calls and WASM contract calls; low
- * and high contention):
+ * Measurements per workload (`makeWorkload`: transfers, counter calls and WASM and EVM contract
+ * calls; low and high contention):
  * - throughput: every block available at the start; blocks and transactions per second;
  * - latency per finality tier: blocks arrive at a steady interval and the latency of a tier is the
  *   time from a block's arrival to its event (its ordering event, its last transaction event, its
@@ -26,6 +26,10 @@
  *   (waiting to be ordered, ordering, waiting for execution, execution, merge, waiting for the
  *   commit, commit, finalization); and each stage's busy time over the run's wall time, summed over
  *   the threads that run it (so a stage on two threads can exceed 100%).
+ * `npm run bench` runs Node with a 32 MiB young-generation semi-space (`--max-semi-space-size`),
+ * for every thread of both sides: with the default, the commit shard threads (a fresh receipts tree
+ * and thousands of digests per block) spent about a sixth of their time collecting the young
+ * generation. The result records the flags.
  */
 import { cpus, loadavg } from 'node:os';
 import { prng } from '../src/conformance/vectors/prng.js';
@@ -184,7 +188,7 @@ const summarise = (w: Workload, blocks: number, runs: readonly RunStats[]) => {
 export const pipelineBench = {
   run: async (args: readonly string[]): Promise<{ readonly result: unknown; readonly table: string }> => {
     const quick = args.includes('--quick');
-    const rounds = quick ? 2 : 4;
+    const rounds = quick ? 2 : 6;
     const [blocks, perBlock] = quick ? [12, 500] : [30, 1_000];
     const loadStart = loadavg()[0]!;
     const threads = PipelineThreads.start(2, 2);
@@ -272,7 +276,7 @@ export const pipelineBench = {
     ].join('\n');
     return {
       result: {
-        node: process.version, cpus: cpus().length, loadAverageAtStart: round3(loadStart), loadAverageAtEnd: round3(loadavg()[0]!), rounds,
+        node: process.version, v8Flags: process.execArgv, cpus: cpus().length, loadAverageAtStart: round3(loadStart), loadAverageAtEnd: round3(loadavg()[0]!), rounds,
         sides: {
           serial: 'ThreadedPipeline with depth 1, no worker threads: order, execute, commit (incremental trie) and finalize each block on the main thread, back to back',
           pipelined: 'ThreadedPipeline with depth 3, two commit shard threads, two execution worker threads (optimistic runs, ordered merge on the main thread) used per block by the adaptive policy; commit of block n overlaps execution of block n + 1',

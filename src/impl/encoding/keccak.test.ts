@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { KECCAK_INPUT_LIMIT, keccak256, keccak256OfInput, keccakInput } from './keccak.js';
+import { KECCAK_INPUT_LIMIT, keccak256, keccak256OfInput, keccak256OfText, keccakInput } from './keccak.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -35,5 +35,15 @@ describe('impl keccak-256', () => {
     const longest = Uint8Array.from({ length: KECCAK_INPUT_LIMIT }, (_, i) => i & 0xff);
     keccakInput.set(longest);
     expect(hex(keccak256OfInput(longest.length))).toBe(hex(keccak_256(longest)));
+  });
+
+  it('hashes the UTF-8 bytes of a string: ASCII, non-ASCII and longer than the input area', () => {
+    const utf8 = (t: string): Uint8Array => new TextEncoder().encode(t);
+    fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 })), (t) => hex(keccak256OfText(t)) === hex(keccak_256(utf8(t)))), { numRuns: 300 });
+    for (const n of [KECCAK_INPUT_LIMIT, KECCAK_INPUT_LIMIT + 1]) {
+      const t = 'k'.repeat(n);
+      expect(hex(keccak256OfText(t)), `length ${n}`).toBe(hex(keccak_256(utf8(t))));
+    }
+    expect(hex(keccak256OfText('bal/a1é'))).toBe(hex(keccak_256(utf8('bal/a1é'))));
   });
 });

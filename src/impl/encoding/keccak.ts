@@ -112,20 +112,45 @@ new BigUint64Array(memory.buffer, CONSTANTS, 24).set(ROUND_CONSTANTS);
 export const keccakInput: Uint8Array = memory.subarray(INPUT);
 export const KECCAK_INPUT_LIMIT = CHUNK_BLOCKS * RATE - 1;
 
-/** Pads the last `tail` bytes of the message at `at` in place, absorbs them, returns the digest. */
-const finish = (at: number, tail: number): Uint8Array => {
+/**
+ * Pads the last `tail` bytes of the message at `at` in place, absorbs them, returns the digest: a
+ * new array, or `out` with the digest copied into it.
+ */
+const finish = (at: number, tail: number, out?: Uint8Array): Uint8Array => {
   const end = at + Math.floor(tail / RATE + 1) * RATE;
   memory.fill(0, at + tail, end);
   memory[at + tail] = 0x01;
   memory[end - 1] = memory[end - 1]! | 0x80;
   absorb(at, (end - at) / RATE);
-  return memory.slice(STATE, STATE + 32);
+  if (out === undefined) return memory.slice(STATE, STATE + 32);
+  out.set(memory.subarray(STATE, STATE + 32));
+  return out;
 };
 
-/** Keccak-256 of the first `length` bytes of `keccakInput` (which it overwrites with padding). */
-export const keccak256OfInput = (length: number): Uint8Array => {
+/**
+ * Keccak-256 of the first `length` bytes of `keccakInput` (which it overwrites with padding); the
+ * digest goes into `out` when given (a long-lived buffer rewritten in place allocates nothing).
+ */
+export const keccak256OfInput = (length: number, out?: Uint8Array): Uint8Array => {
   memory.fill(0, STATE, STATE + 8 * LANES);
-  return finish(INPUT, length);
+  return finish(INPUT, length, out);
+};
+
+const textEncoder = new TextEncoder();
+
+/**
+ * Keccak-256 of a string's UTF-8 bytes. ASCII text that fits the input area (keys, decimal values,
+ * receipts) is written there a character at a time, which is several times cheaper for short
+ * strings than encoding it first.
+ */
+export const keccak256OfText = (s: string): Uint8Array => {
+  if (s.length > KECCAK_INPUT_LIMIT) return keccak256(textEncoder.encode(s));
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return keccak256(textEncoder.encode(s));
+    keccakInput[i] = c;
+  }
+  return keccak256OfInput(s.length);
 };
 
 export const keccak256 = (data: Uint8Array): Uint8Array => {

@@ -29,7 +29,13 @@ const resolver = (_module: string, field: string): ((args: readonly Val[]) => Re
   return i === undefined ? undefined : (args) => active[i]!(args);
 };
 
-const keyOf = (code: Uint8Array): string => Buffer.from(code).toString('hex');
+/** Pool keys by code array: a contract's code is usually the same array call after call. */
+const keys = new WeakMap<Uint8Array, string>();
+const keyOf = (code: Uint8Array): string => {
+  let key = keys.get(code);
+  if (key === undefined) { key = Buffer.from(code).toString('hex'); keys.set(code, key); }
+  return key;
+};
 
 const acquire = (code: Uint8Array, key: string): EngineInstance | { readonly error: string } => {
   let pool = pools.get(key);

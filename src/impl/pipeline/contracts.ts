@@ -14,13 +14,12 @@ import { WASM_CALL_GAS, WASM_CODES, type WasmCode } from './codes.js';
 import { readWasm } from '../dmir/decode.js';
 import { loadWasmBytes } from '../dmir/wasm-lower.js';
 import { deployEngine, instantiateEngine, manualCompiler, type EngineInstance } from '../dmir/engine.js';
-import { keccak256 } from '../encoding/keccak.js';
+import { keccak256OfText } from '../encoding/keccak.js';
 
 /** The view of state a call runs on; `read` may throw to abort the call (a parked Block-STM read). */
 interface Call { readonly contract: string; readonly args: readonly bigint[]; readonly caller: bigint; readonly read: (key: string) => bigint; readonly writes: Map<string, bigint>; reverted: bigint | null; aborted: unknown }
 
 let current: Call | null = null;
-const enc = new TextEncoder();
 const U64 = (1n << 64n) - 1n;
 const key = (contract: string, k: Val): string => `wsto/${contract}/${BigInt.asUintN(64, k as bigint)}`;
 const ok = (values: readonly Val[]): Result<readonly Val[]> => ({ ok: true, value: values });
@@ -80,10 +79,17 @@ export const methodsOf = (code: string): readonly string[] | undefined => {
   return list;
 };
 
+/** Account ids by name: every call needs its caller's, and names repeat. */
+const accountIds = new Map<string, bigint>();
+
+/** An account's id: the first 8 bytes of the Keccak-256 of its name, big-endian. */
 export const accountIdOf = (a: string): bigint => {
-  const h = keccak256(enc.encode(a));
-  let v = 0n;
+  let v = accountIds.get(a);
+  if (v !== undefined) return v;
+  const h = keccak256OfText(a);
+  v = 0n;
   for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(h[i]!);
+  accountIds.set(a, v);
   return v;
 };
 

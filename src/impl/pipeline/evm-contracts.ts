@@ -8,11 +8,26 @@ import { EVM_CALL_GAS, EVM_CODES, EVM_METHODS, type EvmCode } from './codes.js';
 import { accountIdOf, type ContractOutcome } from './contracts.js';
 
 const address = (id: bigint): string => `0x${id.toString(16).padStart(40, '0')}`;
+/** EVM addresses by account name. */
+const addresses = new Map<string, string>();
+const addressOf = (name: string): string => {
+  let a = addresses.get(name);
+  if (a === undefined) { a = address(accountIdOf(name)); addresses.set(name, a); }
+  return a;
+};
 const ZERO_ADDRESS = address(0n);
 /** Every block field zero: the contracts read none (PIPE-EVM-HOST.1). */
 const BLOCK = { coinbase: ZERO_ADDRESS, number: 0n, timestamp: 0n, gasLimit: EVM_CALL_GAS, baseFee: 0n, prevRandao: 0n, chainId: 1n, blobBaseFee: 1n, blockHashes: [] };
 
-const word = (b: Uint8Array): bigint => { let v = 0n; for (const x of b) v = (v << 8n) | BigInt(x); return v; };
+/** Big-endian bytes as a number (the empty output is 0), 8 bytes at a time. */
+const word = (b: Uint8Array): bigint => {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let v = 0n;
+  let i = 0;
+  for (; i + 8 <= b.length; i += 8) v = (v << 64n) | view.getBigUint64(i);
+  for (; i < b.length; i++) v = (v << 8n) | BigInt(b[i]!);
+  return v;
+};
 
 /** The methods of an EVM contract code; undefined for an unknown code. */
 export const evmMethodsOf = (code: string): readonly string[] | undefined => (Object.hasOwn(EVM_METHODS, code) ? EVM_METHODS[code as EvmCode] : undefined);
@@ -28,12 +43,14 @@ export const callEvmContract = (code: EvmCode, contract: string, method: string,
     if (aborted !== null) return 0n;
     try { return read(key(slot)); } catch (e) { aborted = { e }; return 0n; }
   });
-  const self = address(accountIdOf(contract));
+  const self = addressOf(contract);
   const words = [BigInt(EVM_METHODS[code].indexOf(method)), ...args];
+  // Calldata words are below 2^64 (PIPE-TX-FORM.2): each is its last 8 bytes.
   const data = new Uint8Array(32 * words.length);
-  words.forEach((w, i) => { let v = w; for (let b = 31; b >= 0; b--) { data[32 * i + b] = Number(v & 0xffn); v >>= 8n; } });
+  const view = new DataView(data.buffer);
+  words.forEach((w, i) => view.setBigUint64(32 * i + 24, w));
   const pre = new Map([[self, { nonce: 1n, balance: 0n, code: EVM_CODES[code], storage }]]);
-  const r = executeStateCallOnEngine(pre, BLOCK, 0n, { caller: address(accountIdOf(from)), to: self, value: 0n, data, gas: EVM_CALL_GAS });
+  const r = executeStateCallOnEngine(pre, BLOCK, 0n, { caller: addressOf(from), to: self, value: 0n, data, gas: EVM_CALL_GAS });
   if (aborted !== null) throw (aborted as { readonly e: unknown }).e;
   if (!r.ok) return trap;
   const o = r.value;

@@ -112,8 +112,11 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
   throw new Error('unreachable: unknown call operation');
 };
 
+/** What a receipt's committed text holds; a commit shard has the sequence number and output as decimal text. */
+export interface ReceiptFields { readonly tx: string; readonly seq: bigint | string; readonly index: number; readonly status: string; readonly code: string | null; readonly output: bigint | string }
+
 /** A receipt as the text whose UTF-8 bytes the receipts tree commits to. */
-export const receiptText = (r: Receipt): string => `${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`;
+export const receiptText = (r: ReceiptFields): string => `${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`;
 export const receiptBytes = (r: Receipt): Uint8Array => utf8(receiptText(r));
 
 /** An outcome with the values the transaction read, in read order, for checking at the ordered merge. */
@@ -121,13 +124,16 @@ export interface ExecOutcome extends Outcome {
   readonly reads: readonly (readonly [string, bigint])[];
 }
 
-/** Executes a run of transactions in order; reads see the run's earlier writes over the given pre-state. */
-export const executeRun = (txs: readonly Tx[], state: ReadonlyMap<string, bigint>): ExecOutcome[] => {
+/**
+ * Executes a run of transactions in order; reads see the run's earlier writes over the pre-state
+ * `state` gives (undefined for a key never written).
+ */
+export const executeRun = (txs: readonly Tx[], state: (key: string) => bigint | undefined): ExecOutcome[] => {
   const local = new Map<string, bigint>();
   return txs.map((tx) => {
     const reads: [string, bigint][] = [];
     const o = run(tx, (key) => {
-      const v = local.get(key) ?? state.get(key) ?? 0n;
+      const v = local.get(key) ?? state(key) ?? 0n;
       reads.push([key, v]);
       return v;
     });

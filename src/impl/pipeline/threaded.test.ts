@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PipelineInput, type TierEvent, checkTierStream, eventsOfTx, runSerial } from '../../model/pipeline/index.js';
+import { type PipelineInput, type TierEvent, type Tx, checkTierStream, eventsOfTx, runSerial, txHash } from '../../model/pipeline/index.js';
 import { CONTENTION_LEVELS, generatedWorkload } from '../../conformance/kinds/pipeline.js';
 import { prng } from '../../conformance/vectors/prng.js';
 
@@ -83,6 +83,44 @@ describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_
     expect(node.value.counters.reexecuted).toBeGreaterThan(0);
     const serial = runSerial(input);
     expect(serial.ok && serial.value.blocks).toEqual(run.blocks);
+  });
+
+  // @spec PIPE-STAGE-COMMIT.1 PIPE-TX-FORM.2
+  it('commits values of 2^53 and above on the commit shards as serial does', async () => {
+    // Below 2^53 a value crosses to a shard as a number, from there on as decimal text.
+    const big = [2n ** 53n - 1n, 2n ** 53n, 2n ** 64n - 1n];
+    const bodies: Tx[] = [
+      ...big.map((_, i): Tx => ({ kind: 'transfer', from: `b${i}`, to: `c${i}`, amount: 1n, salt: i })),
+      { kind: 'call', from: 'b2', contract: 'k', slot: 0, op: 'add', amount: 2n ** 64n - 1n, salt: 9 },
+      { kind: 'call', from: 'b2', contract: 'k', slot: 0, op: 'add', amount: 2n ** 64n - 1n, salt: 10 },
+    ];
+    const input: PipelineInput = {
+      genesis: big.map((balance, i) => ({ account: `b${i}`, balance })),
+      blocks: [{ seq: 1n, proposals: [{ proposer: 0, txs: bodies.slice(0, 3).map(txHash) }] }, { seq: 2n, proposals: [{ proposer: 0, txs: bodies.slice(3).map(txHash) }] }],
+      bodies,
+    };
+    await equivalent(input, { depth: 3, workers: 0, minParallel: 0, commitThread: true });
+  });
+
+  // @spec PIPE-EXEC-PARALLEL.1
+  it('adaptive policy: blocks whose predicted re-executions rule the threads out stay on the main thread, others try them', async () => {
+    const parallelBlocks = async (input: PipelineInput): Promise<number> => {
+      const node = mod.ThreadedPipeline.create(input, { depth: 3, workers: 2, minParallel: 8, parallel: 'adaptive', threads });
+      if (!node.ok) throw new Error(node.error.message);
+      await node.value.run();
+      return node.value.counters.parallelBlocks;
+    };
+    const blocks = (contention: 'none' | 'total'): PipelineInput => {
+      const bodies: Tx[] = Array.from({ length: 6 * 40 }, (_, i) => contention === 'none'
+        ? { kind: 'transfer', from: `u${i}`, to: `v${i}`, amount: 1n, salt: i }
+        : { kind: 'call', from: 'a0', contract: 'k', slot: 0, op: 'add', amount: 1n, salt: i });
+      const genesis = contention === 'none' ? bodies.map((_, i) => ({ account: `u${i}`, balance: 5n })) : [{ account: 'a0', balance: 5n }];
+      return { genesis, bodies, blocks: Array.from({ length: 6 }, (_, b) => ({ seq: BigInt(b + 1), proposals: [{ proposer: 0, txs: bodies.slice(40 * b, 40 * b + 40).map(txHash) }] })) };
+    };
+    // Every transaction of the second run reads what the first run wrote: never worth a try.
+    expect(await parallelBlocks(blocks('total'))).toBe(0);
+    // No transaction reads another's writes: the threads are tried once their round trip is unknown.
+    expect(await parallelBlocks(blocks('none'))).toBeGreaterThan(0);
   });
 
   // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.2

@@ -26,14 +26,14 @@ import type { Result } from '../../model/encoding/result.js';
 import type { Block, LedgerEntry } from '../../model/consensus/ledger.js';
 import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
-import { keccak256 } from '../encoding/keccak.js';
+import { keccak256OfText } from '../encoding/keccak.js';
 import { nodeHashOf } from '../store/hash.js';
 import { ByteWriter } from '../store/bytes.js';
-import { hex, receiptBytes, receiptText, run, utf8 } from './exec.js';
+import { hex, receiptText, run } from './exec.js';
 import { checkInput, type Listener, type Subscription } from './pipeline.js';
-import { Commitment, indexPath, keyPath } from './trie.js';
+import { Commitment, indexPath } from './trie.js';
 import { executeRun, type ExecOutcome } from './exec.js';
-import { type CommitReply, type CommitRequest, type ExecReply, type ExecRequest, type LoadRequest, type WorkerRole, unpackChildren } from './worker.js';
+import { type CommitReply, type CommitRequest, type ExecReply, type ExecRequest, type LoadRequest, type WorkerRole, STATE_PATH, STATE_TEXT, unpackChildren } from './worker.js';
 
 /**
  * The threads a threaded pipeline runs on: execution workers and commit shards. Starting a thread
@@ -153,6 +153,25 @@ export interface ThreadedCounters {
   maxInFlight: number;
 }
 
+/**
+ * A state key's latest value with its key path, so that the merge finds the path with the lookup it
+ * makes anyway; `writtenIn` is the last block (by input index) that wrote it and `firstWriter` the
+ * index of the first transaction in that block that wrote it. For the commit shards, the key has a
+ * number (`id`), the first nibble of its path (`nibble`) and whether its shard has its path yet.
+ */
+interface StateEntry {
+  value: bigint;
+  readonly path: Uint8Array;
+  readonly id: number;
+  readonly nibble: number;
+  writtenIn: number;
+  firstWriter: number;
+  shardHasPath: boolean;
+}
+
+/** A block's writes as the commit takes them: each written key and its final value. */
+interface Writes { readonly entries: readonly StateEntry[]; readonly values: readonly bigint[] }
+
 interface Ordered { readonly index: number; readonly seq: bigint; readonly hashes: readonly string[]; readonly txs: readonly Tx[]; readonly ids: Int32Array }
 
 /**
@@ -163,6 +182,16 @@ interface Ordered { readonly index: number; readonly seq: bigint; readonly hashe
 const keysOf = (tx: Tx): readonly string[] | null =>
   tx.kind === 'transfer' ? [`bal/${tx.from}`, `bal/${tx.to}`] : tx.kind === 'call' ? [`sto/${tx.contract}/${tx.slot}`, `bal/${tx.from}`] : null;
 
+/** Where run w of `runs` contiguous runs of n transactions starts (run w ends where w + 1 starts). */
+const runStart = (w: number, n: number, runs: number): number => Math.floor((w * n) / runs);
+
+/** For each of n transactions, the run (of `runs`) it is executed in on the threads. */
+const runIndices = (n: number, runs: number): Int32Array => {
+  const out = new Int32Array(n);
+  for (let w = 0; w < runs; w++) out.fill(w, runStart(w, n, runs), runStart(w + 1, n, runs));
+  return out;
+};
+
 /** An unbounded queue whose `take` waits for the next item. */
 class Channel<T> {
   private readonly items: T[] = [];
@@ -171,14 +200,13 @@ class Channel<T> {
   take(): Promise<T> { return this.items.length > 0 ? Promise.resolve(this.items.shift()!) : new Promise((resolve) => { this.takers.push(resolve); }); }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 const encoder = new TextEncoder();
 
-/**
- * A string's UTF-8 bytes after their length as u16. Values and receipts are ASCII text, which is
- * copied a character at a time; anything else goes through the encoder.
- */
+/** A string's UTF-8 bytes after their length as u16; ASCII (codes, decimal numbers) a character at a time. */
 const putText = (w: ByteWriter, s: string): void => {
   const buf = w.reserve(2 + 3 * s.length);
   const at = w.length + 2;
@@ -200,14 +228,11 @@ export class ThreadedPipeline {
   private readonly workerCount: number;
   private readonly minParallel: number;
   private readonly commitThread: boolean;
-  private readonly latest = new Map<string, bigint>();
+  private readonly latest = new Map<string, StateEntry>();
   /** The storage keys of each contract instance present in the latest state, for the execution workers' slices. */
   private readonly contractKeys = new Map<string, string[]>();
-  private readonly genesis: readonly (readonly [string, bigint])[];
   /** The main thread's commitment, used when no commit threads are. */
   private readonly commitment = new Commitment();
-  /** Key paths by state key: Keccak-256 of a key is computed once per key. */
-  private readonly paths = new Map<string, Uint8Array>();
   private readonly listeners = new Set<{ readonly fn: Listener; readonly filter: Subscription }>();
   private readonly txBlock = new Map<string, bigint>();
   /** The bodies as the execution workers hold them, and each hash's index there. */
@@ -223,21 +248,24 @@ export class ThreadedPipeline {
   readonly timings: BlockTiming[];
   readonly times: StageTimes = { order: 0, execute: 0, merge: 0, commit: 0, finalize: 0, wallMs: 0 };
   readonly counters: ThreadedCounters = { reexecuted: 0, parallel: 0, parallelBlocks: 0, inlineBlocks: 0, maxInFlight: 0 };
-  /** What the adaptive execution policy has measured (milliseconds; NaN before the first measurement). */
-  private readonly policy = { inlineMsPerTx: NaN, overheadMs: NaN, reexecRate: 0, sinceProbe: 0 };
+  /**
+   * What the adaptive execution policy has measured (milliseconds; NaN before the first
+   * measurement), and how many blocks ran on the main thread since the threads were last tried
+   * and since the re-execution share was last measured there.
+   */
+  private readonly policy = { inlineMsPerTx: NaN, overheadMs: NaN, reexecRate: NaN, sinceProbe: 0, probeEvery: 8, sinceCheck: 0 };
   private started = 0;
 
-  private constructor(private readonly blocks: readonly Block[], private readonly bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: ThreadedOptions) {
+  private constructor(private readonly blocks: readonly Block[], bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: ThreadedOptions) {
     this.depth = Math.max(1, options.depth ?? 3);
     this.workerCount = Math.max(0, options.workers ?? 2);
     this.minParallel = options.minParallel ?? 16;
     this.commitThread = options.commitThread ?? true;
-    this.genesis = input.genesis.map((g) => [`bal/${g.account}`, g.balance] as const);
     this.bodyList = [...bodies.values()];
     [...bodies.keys()].forEach((h, i) => this.bodyIndex.set(h, i));
-    for (const [k, v] of this.genesis) {
-      this.latest.set(k, v);
-      this.commitment.putPath(this.pathOf(k), keccak256(utf8(v.toString())));
+    for (const g of input.genesis) {
+      const e = this.newEntry(`bal/${g.account}`, g.balance, -1, -1);
+      this.commitment.putPath(e.path, keccak256OfText(g.balance.toString()));
     }
     this.genesisRoot = hex(this.commitment.root());
     this.timings = blocks.map(() => ({ arrivalMs: 0, orderStartMs: 0, orderedMs: 0, execStartMs: 0, executedMs: 0, mergedMs: 0, commitStartMs: 0, committedMs: 0, finalMs: 0 }));
@@ -248,10 +276,23 @@ export class ThreadedPipeline {
     return bodies.ok ? { ok: true, value: new ThreadedPipeline(input.blocks, bodies.value, input, options) } : bodies;
   }
 
-  private pathOf(key: string): Uint8Array {
-    let p = this.paths.get(key);
-    if (p === undefined) { p = keyPath(utf8(key)); this.paths.set(key, p); }
-    return p;
+  /** Adds a key never written before to the latest state, with its path (the Keccak-256 of the key). */
+  private newEntry(key: string, value: bigint, writtenIn: number, firstWriter: number): StateEntry {
+    const path = keccak256OfText(key);
+    const e: StateEntry = { value, path, id: this.latest.size, nibble: path[0]! >> 4, writtenIn, firstWriter, shardHasPath: false };
+    this.latest.set(key, e);
+    if (key.startsWith('wsto/') || key.startsWith('esto/')) {
+      const contract = key.slice(5, key.indexOf('/', 5));
+      const list = this.contractKeys.get(contract);
+      if (list === undefined) this.contractKeys.set(contract, [key]); else list.push(key);
+    }
+    return e;
+  }
+
+  /** The latest state as the commit takes it. */
+  private allWrites(): Writes {
+    const entries = [...this.latest.values()];
+    return { entries, values: entries.map((e) => e.value) };
   }
 
   private now(): number { return performance.now() - this.started; }
@@ -285,7 +326,7 @@ export class ThreadedPipeline {
     const shards = this.commitThread && threads !== null ? threads : null;
     // The shards start a new chain from the genesis state before the clock starts, as the main
     // thread's commitment did in the constructor; their replies to it carry nothing needed.
-    if (shards !== null) await this.sendCommit(shards, 0n, [...this.genesis], [], true);
+    if (shards !== null) await this.sendCommit(shards, 0n, this.allWrites(), [], new Int32Array(), [...this.bodyIndex.keys()]);
     // Likewise the execution workers receive the transaction bodies before the clock starts.
     if (threads !== null && workers > 0) await Promise.all(Array.from({ length: workers }, (_, w) => threads.execute(w, { load: this.bodyList })));
     this.started = performance.now();
@@ -296,7 +337,6 @@ export class ThreadedPipeline {
     let inFlight = 0;
 
     const orderLoop = async (): Promise<void> => {
-      const seen = new Set<string>();
       for (const [b, block] of this.blocks.entries()) {
         const at = this.options.arrivalsMs?.[b] ?? 0;
         this.timings[b]!.arrivalMs = at;
@@ -308,13 +348,15 @@ export class ThreadedPipeline {
         const hashes: string[] = [];
         for (const prop of block.proposals) {
           prop.txs.forEach((tx, position) => {
-            if (seen.has(tx)) this.duplicates.push({ seq: block.seq, proposer: prop.proposer, position, tx });
-            else { seen.add(tx); hashes.push(tx); this.txBlock.set(tx, block.seq); }
+            // A transaction seen before has its block in `txBlock`.
+            if (this.txBlock.has(tx)) this.duplicates.push({ seq: block.seq, proposer: prop.proposer, position, tx });
+            else { this.txBlock.set(tx, block.seq); hashes.push(tx); }
           });
         }
         inFlight++;
         this.counters.maxInFlight = Math.max(this.counters.maxInFlight, inFlight);
-        const ordered = { index: b, seq: block.seq, hashes, txs: hashes.map((h) => this.bodies.get(h)!), ids: Int32Array.from(hashes, (h) => this.bodyIndex.get(h)!) };
+        const ids = Int32Array.from(hashes, (h) => this.bodyIndex.get(h)!);
+        const ordered = { index: b, seq: block.seq, hashes, txs: Array.from(ids, (i) => this.bodyList[i]!), ids };
         this.emit({ tier: 'ordering', seq: block.seq, txs: hashes });
         const t1 = this.now();
         this.times.order += t1 - t0;
@@ -334,7 +376,7 @@ export class ThreadedPipeline {
           // The block goes to the commit shards before its receipts are announced, so that the
           // shards hash while that happens.
           const c0 = this.now();
-          work = { replies: this.sendCommit(shards, block.seq, [...writes], receipts, false) };
+          work = { replies: this.sendCommit(shards, block.seq, writes, receipts, block.ids) };
           this.times.commit += this.now() - c0;
           for (const receipt of receipts) this.emit({ tier: 'transaction', receipt });
           t.mergedMs = this.now();
@@ -346,6 +388,9 @@ export class ThreadedPipeline {
           t.committedMs = this.now();
         }
         toCommit.push({ block, receipts, work });
+        // Let the event loop deliver the commit shards' replies before the next block: with blocks
+        // queued, `take` resolves at once and the replies would wait until the queue is empty.
+        await new Promise<void>((resolve) => { setImmediate(resolve); });
       }
     };
 
@@ -395,35 +440,43 @@ export class ThreadedPipeline {
     return { genesisRoot: this.genesisRoot, blocks: this.results, duplicates: this.duplicates, events: this.log };
   }
 
-  /** Routes a block's writes and receipts to the commit shards by the first nibble of their paths. */
-  private sendCommit(threads: PipelineThreads, seq: bigint, writes: readonly (readonly [string, bigint])[], receipts: readonly Receipt[], reset: boolean): Promise<CommitReply[]> {
+  /**
+   * Routes a block's writes and receipts to the commit shards by the first nibble of their paths;
+   * `ids` are the receipts' transactions as body indices. With `hashes` (the bodies' hashes) the
+   * shards start a new chain.
+   */
+  private sendCommit(threads: PipelineThreads, seq: bigint, writes: Writes, receipts: readonly Receipt[], ids: Int32Array, hashes?: readonly string[]): Promise<CommitReply[]> {
     const k = threads.shards.length;
     const state = Array.from({ length: k }, () => new ByteWriter());
     const rec = Array.from({ length: k }, () => new ByteWriter());
-    for (const [key, v] of writes) {
-      const path = this.pathOf(key);
-      const p = state[(path[0]! >> 4) % k]!;
-      p.bytes(path);
-      putText(p, v.toString());
-    }
+    writes.entries.forEach((e, i) => {
+      const p = state[e.nibble % k]!;
+      const v = writes.values[i]!;
+      const small = v <= MAX_SAFE;
+      p.u32(e.id).u8((e.shardHasPath ? 0 : STATE_PATH) | (small ? 0 : STATE_TEXT));
+      if (!e.shardHasPath) { p.bytes(e.path); e.shardHasPath = true; }
+      if (small) p.u64(Number(v));
+      else putText(p, v.toString());
+    });
     receipts.forEach((r, i) => {
       const p = rec[(indexPath(i)[0]! >> 4) % k]!;
-      p.u32(i);
-      putText(p, receiptText(r));
+      p.u32(i).u32(ids[i]!).u8(r.status === 'success' ? 1 : 0);
+      putText(p, r.code ?? '');
+      putText(p, r.output.toString());
     });
-    return Promise.all(state.map((s, i) => threads.commit(i, { seq, reset, state: s.result(), receipts: rec[i]!.result() })));
+    return Promise.all(state.map((s, i) => threads.commit(i, { seq, ...(hashes === undefined ? { reset: false } : { reset: true, hashes }), state: s.result(), receipts: rec[i]!.result() })));
   }
 
-  private commitInline(writes: ReadonlyMap<string, bigint>, receipts: readonly Receipt[]): { root: Uint8Array; receiptsRoot: Uint8Array; busyMs: number } {
+  private commitInline(writes: Writes, receipts: readonly Receipt[]): { root: Uint8Array; receiptsRoot: Uint8Array; busyMs: number } {
     const t0 = performance.now();
-    for (const [k, v] of writes) this.commitment.putPath(this.pathOf(k), keccak256(utf8(v.toString())));
+    writes.entries.forEach((e, i) => this.commitment.putPath(e.path, keccak256OfText(writes.values[i]!.toString())));
     const rc = new Commitment();
-    receipts.forEach((r, i) => rc.putPath(indexPath(i), keccak256(receiptBytes(r))));
+    receipts.forEach((r, i) => rc.putPath(indexPath(i), keccak256OfText(receiptText(r))));
     return { root: this.commitment.root(), receiptsRoot: rc.root(), busyMs: performance.now() - t0 };
   }
 
   /** Executes one block on the post-state of the block before it and makes its writes the latest state. */
-  private async executeBlock(block: Ordered, threads: PipelineThreads | null, workers: number): Promise<{ receipts: Receipt[]; writes: Map<string, bigint> }> {
+  private async executeBlock(block: Ordered, threads: PipelineThreads | null, workers: number): Promise<{ receipts: Receipt[]; writes: Writes }> {
     const n = block.txs.length;
     let outcomes: readonly ExecOutcome[];
     let optimistic: boolean;
@@ -431,19 +484,19 @@ export class ThreadedPipeline {
     const start = performance.now();
     if (threads === null || workers === 0 || n < Math.max(1, this.minParallel) || !this.chooseParallel(n, Math.min(workers, n))) {
       const t0 = performance.now();
-      outcomes = executeRun(block.txs, this.latest);
+      outcomes = executeRun(block.txs, (k) => this.latest.get(k)?.value);
       this.times.execute += performance.now() - t0;
       optimistic = false;
       this.counters.inlineBlocks++;
     } else {
       const runs = Math.min(workers, n);
       const replies = await Promise.all(Array.from({ length: runs }, (_, w) => {
-        const lo = Math.floor((w * n) / runs);
-        const hi = Math.floor(((w + 1) * n) / runs);
+        const lo = runStart(w, n, runs);
+        const hi = runStart(w + 1, n, runs);
         const keys: string[] = [];
         const values: bigint[] = [];
         const contracts = new Set<string>();
-        const add = (k: string): void => { const v = this.latest.get(k); if (v !== undefined) { keys.push(k); values.push(v); } };
+        const add = (k: string): void => { const e = this.latest.get(k); if (e !== undefined) { keys.push(k); values.push(e.value); } };
         for (let i = lo; i < hi; i++) {
           const tx = block.txs[i]!;
           const ks = keysOf(tx);
@@ -461,8 +514,13 @@ export class ThreadedPipeline {
     timing.executedMs = this.now();
     const reexecutedBefore = this.counters.reexecuted;
     const t0 = performance.now();
-    const writes = new Map<string, bigint>();
-    const read = (k: string): bigint => this.latest.get(k) ?? 0n;
+    const written: StateEntry[] = [];
+    const read = (k: string): bigint => this.latest.get(k)?.value ?? 0n;
+    // On a block run here, the policy may ask how many transactions parallel runs would have
+    // re-executed: at least those that read a key written in the block by an earlier run, whose
+    // value that run could not see.
+    const runOf = !optimistic && this.wantsConflictCheck(workers, n) ? runIndices(n, Math.min(workers, n)) : null;
+    let conflicts = 0;
     const receipts = outcomes.map((o, index): Receipt => {
       let result = o;
       if (optimistic && !o.reads.every(([k, v]) => read(k) === v)) {
@@ -470,44 +528,65 @@ export class ThreadedPipeline {
         result = { ...again, reads: [] };
         this.counters.reexecuted++;
       }
+      if (runOf !== null && o.reads.some(([k]) => { const e = this.latest.get(k); return e !== undefined && e.writtenIn === block.index && runOf[e.firstWriter]! < runOf[index]!; })) conflicts++;
       for (const [k, v] of result.writes) {
-        if (!this.latest.has(k) && (k.startsWith('wsto/') || k.startsWith('esto/'))) {
-          const contract = k.slice(5, k.indexOf('/', 5));
-          const list = this.contractKeys.get(contract);
-          if (list === undefined) this.contractKeys.set(contract, [k]); else list.push(k);
+        const e = this.latest.get(k);
+        if (e === undefined) written.push(this.newEntry(k, v, block.index, index));
+        else {
+          e.value = v;
+          if (e.writtenIn !== block.index) { e.writtenIn = block.index; e.firstWriter = index; written.push(e); }
         }
-        this.latest.set(k, v);
-        writes.set(k, v);
       }
       return { tx: block.hashes[index]!, seq: block.seq, index, status: result.status, code: result.code, output: result.output };
     });
     const end = performance.now();
     this.times.merge += end - t0;
-    if (n > 0) this.learn(n, optimistic, end - start, Math.min(workers, n), this.counters.reexecuted - reexecutedBefore);
-    return { receipts, writes };
+    if (n > 0) this.learn(n, optimistic, end - start, Math.min(workers, n), optimistic ? this.counters.reexecuted - reexecutedBefore : runOf === null ? null : conflicts);
+    return { receipts, writes: { entries: written, values: written.map((e) => e.value) } };
   }
 
-  /** Whether the adaptive policy runs a block of n transactions on `runs` execution threads. */
+  /**
+   * Whether the adaptive policy runs a block of n transactions on `runs` execution threads. A block
+   * for which the threads would save less than a quarter of the time even without their round trip
+   * (its predicted re-executions taken into account) stays here without trying them;
+   * otherwise the threads are tried when their round trip is unknown or has not been measured for
+   * a while (every 8 blocks run here, doubling each time a try shows them slower, up to 64).
+   */
   private chooseParallel(n: number, runs: number): boolean {
     if (this.options.parallel !== 'adaptive') return true;
     const p = this.policy;
-    if (Number.isNaN(p.inlineMsPerTx)) return false;
-    if (Number.isNaN(p.overheadMs) || p.sinceProbe >= 8) return true;
+    if (Number.isNaN(p.inlineMsPerTx) || Number.isNaN(p.reexecRate)) return false;
     const serial = n * p.inlineMsPerTx;
-    return p.overheadMs + serial / runs + p.reexecRate * serial < serial;
+    const withoutRoundTrip = serial / runs + p.reexecRate * serial;
+    if (withoutRoundTrip > 0.75 * serial) return false;
+    if (Number.isNaN(p.overheadMs) || p.sinceProbe >= p.probeEvery) return true;
+    return p.overheadMs + withoutRoundTrip < serial;
   }
 
-  /** Updates the policy's estimates from a block's execution and merge time and its re-executions. */
-  private learn(n: number, parallel: boolean, ms: number, runs: number, reexec: number): void {
+  /** Whether a block of n transactions run on the main thread should measure the re-executions parallel runs would have had. */
+  private wantsConflictCheck(workers: number, n: number): boolean {
+    const p = this.policy;
+    return this.options.parallel === 'adaptive' && workers > 0 && n >= Math.max(1, this.minParallel) && (Number.isNaN(p.reexecRate) || p.sinceCheck >= 8);
+  }
+
+  /**
+   * Updates the policy's estimates from a block's execution and merge time and its re-executions
+   * (on the threads: those at the merge; here: those predicted, when measured, else null).
+   */
+  private learn(n: number, parallel: boolean, ms: number, runs: number, reexec: number | null): void {
     const p = this.policy;
     const ema = (old: number, x: number): number => (Number.isNaN(old) ? x : (old + x) / 2);
+    if (reexec !== null) { p.reexecRate = ema(p.reexecRate, reexec / n); p.sinceCheck = 0; } else p.sinceCheck++;
     if (!parallel) {
       p.inlineMsPerTx = ema(p.inlineMsPerTx, ms / n);
       p.sinceProbe++;
       return;
     }
-    p.reexecRate = ema(p.reexecRate, reexec / n);
-    if (!Number.isNaN(p.inlineMsPerTx)) p.overheadMs = ema(p.overheadMs, Math.max(0, ms - (n * p.inlineMsPerTx) / runs - (reexec * p.inlineMsPerTx)));
+    const inlineMs = n * p.inlineMsPerTx;
+    if (!Number.isNaN(inlineMs)) {
+      p.overheadMs = ema(p.overheadMs, Math.max(0, ms - inlineMs / runs - (reexec! * p.inlineMsPerTx)));
+      p.probeEvery = ms < inlineMs ? 8 : Math.min(64, 2 * p.probeEvery);
+    }
     p.sinceProbe = 0;
   }
 }

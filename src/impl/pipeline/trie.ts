@@ -14,11 +14,20 @@ import { EMPTY_ROOT, equalBytes, keccak256, keyPath, leafHashOf, nibble, nodeHas
 
 export { EMPTY_ROOT, keyPath };
 
-interface Leaf { readonly leaf: true; readonly path: Uint8Array; valueHash: Uint8Array; hash: Uint8Array | null }
-interface Branch { readonly leaf: false; readonly children: (TrieNode | undefined)[]; hash: Uint8Array | null }
+/**
+ * A node's hash is a buffer of its own, rewritten in place when the node is rehashed: a block
+ * rehashes thousands of long-lived nodes, and fresh digests for them would all become old garbage.
+ */
+interface Leaf { readonly leaf: true; readonly path: Uint8Array; readonly valueHash: Uint8Array; readonly hash: Uint8Array; dirty: boolean }
+interface Branch { readonly leaf: false; readonly children: (TrieNode | undefined)[]; readonly hash: Uint8Array; dirty: boolean }
 type TrieNode = Leaf | Branch;
 
-const newBranch = (): Branch => ({ leaf: false, children: new Array<TrieNode | undefined>(16).fill(undefined), hash: null });
+const newBranch = (): Branch => ({ leaf: false, children: new Array<TrieNode | undefined>(16).fill(undefined), hash: new Uint8Array(32), dirty: true });
+/** A leaf owns its value hash (later puts rewrite it in place), so it takes a copy. */
+const newLeaf = (path: Uint8Array, valueHash: Uint8Array): Leaf => ({ leaf: true, path, valueHash: valueHash.slice(), hash: new Uint8Array(32), dirty: true });
+
+/** The child hashes of the branch being hashed; filled only after its children are rehashed, and read at once. */
+const scratch: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(16).fill(undefined);
 
 /**
  * A key-value commitment over 32-byte key paths, updated in place and rehashed along dirty paths only.
@@ -37,18 +46,18 @@ export class Commitment {
   putPath(path: Uint8Array, valueHash: Uint8Array): void {
     let node: Branch = this.top;
     for (let depth = 0; ; depth++) {
-      node.hash = null;
+      node.dirty = true;
       const n = nibble(path, depth);
       const child = node.children[n];
       if (child === undefined) {
-        node.children[n] = { leaf: true, path, valueHash, hash: null };
+        node.children[n] = newLeaf(path, valueHash);
         this.size++;
         return;
       }
       if (!child.leaf) { node = child; continue; }
       if (equalBytes(child.path, path)) {
-        child.valueHash = valueHash;
-        child.hash = null;
+        child.valueHash.set(valueHash);
+        child.dirty = true;
         return;
       }
       // Two keys now share the prefix up to `depth`: index nodes down to the first nibble where they differ.
@@ -62,7 +71,7 @@ export class Commitment {
         d++;
       }
       at.children[nibble(child.path, d)] = child;
-      at.children[nibble(path, d)] = { leaf: true, path, valueHash, hash: null };
+      at.children[nibble(path, d)] = newLeaf(path, valueHash);
       this.size++;
       return;
     }
@@ -73,24 +82,33 @@ export class Commitment {
     this.putPath(keyPath(key), keccak256(value));
   }
 
-  private hashOf(node: TrieNode): Uint8Array {
-    if (node.hash !== null) return node.hash;
+  /** Rehashes a dirty node after its dirty children. */
+  private rehash(node: TrieNode): void {
     this.hashed++;
-    node.hash = node.leaf ? leafHashOf(node.path, node.valueHash) : nodeHashOf(node.children.map((c) => (c === undefined ? undefined : this.hashOf(c))));
-    return node.hash;
+    node.dirty = false;
+    if (node.leaf) { leafHashOf(node.path, node.valueHash, node.hash); return; }
+    for (const c of node.children) if (c?.dirty === true) this.rehash(c);
+    for (let i = 0; i < 16; i++) scratch[i] = node.children[i]?.hash;
+    nodeHashOf(scratch, node.hash);
   }
 
-  /** The hashes of the root's 16 children (undefined where empty), rehashing what changed. */
+  /** Copies of the hashes of the root's 16 children (undefined where empty), rehashing what changed. */
   childHashes(): (Uint8Array | undefined)[] {
     this.hashed = 0;
-    return this.top.children.map((c) => (c === undefined ? undefined : this.hashOf(c)));
+    return this.top.children.map((c) => {
+      if (c === undefined) return undefined;
+      if (c.dirty) this.rehash(c);
+      return c.hash.slice();
+    });
   }
 
-  /** The root, rehashing only the nodes on paths put since the last call. */
+  /** A copy of the root, rehashing only the nodes on paths put since the last call. */
   root(): Uint8Array {
-    if (this.top.hash !== null) return this.top.hash;
-    this.top.hash = nodeHashOf(this.childHashes());
-    return this.top.hash;
+    if (this.top.dirty) {
+      this.hashed = 0;
+      this.rehash(this.top);
+    }
+    return this.top.hash.slice();
   }
 }
 

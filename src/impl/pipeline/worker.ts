@@ -15,8 +15,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Tx } from '../../model/pipeline/tx.js';
 import type { ExecOutcome } from './exec.js';
-import { executeRun } from './exec.js';
-import { keccak256 } from '../encoding/keccak.js';
+import { executeRun, receiptText } from './exec.js';
+import { keccak256, keccak256OfText } from '../encoding/keccak.js';
 import { Commitment, indexPath } from './trie.js';
 
 /** The transaction bodies of a run, sent once before it starts (as a node holds disseminated bodies before they are ordered). */
@@ -27,10 +27,16 @@ export interface ExecReply { readonly id: number; readonly outcomes: readonly Ex
 
 /**
  * One block's share of a commit shard, packed to cross the thread boundary as two transferred
- * buffers: `state` holds entries `path (32 bytes) | length (2 bytes) | value bytes`, `receipts`
- * holds `index (4 bytes) | length (2 bytes) | receipt bytes`. `reset` starts a new chain.
+ * buffers, where text is a length (2 bytes) and UTF-8 bytes:
+ * - `state`: entries `key number (4 bytes) | flags (1 byte) | path (32 bytes, with flag STATE_PATH:
+ *   the first time the shard sees the key) | value`, the value a u64, or with flag STATE_TEXT
+ *   (values of 2^53 and above) the decimal text;
+ * - `receipts`: entries `index (4 bytes) | body (4 bytes) | status (1 byte: 1 success, 0 revert) |
+ *   text(code) | text(output)`, body being the transaction's index in `hashes`; the shard puts
+ *   each receipt's committed text together itself.
+ * `reset` starts a new chain and carries the hashes of the run's transaction bodies.
  */
-export interface CommitRequest { readonly seq: bigint; readonly reset: boolean; readonly state: Uint8Array; readonly receipts: Uint8Array }
+export interface CommitRequest { readonly seq: bigint; readonly reset: boolean; readonly hashes?: readonly string[]; readonly state: Uint8Array; readonly receipts: Uint8Array }
 /**
  * The shard's root children after the block: 16 entries of `present (1 byte) | hash (32 bytes)`
  * for the state tree and for the receipts tree, and when it worked (epoch milliseconds).
@@ -51,24 +57,52 @@ export const unpackChildren = (packed: Uint8Array, into: (Uint8Array | undefined
   for (let n = 0; n < 16; n++) if (packed[n * 33] === 1) into[n] = packed.slice(n * 33 + 1, n * 33 + 33);
 };
 
-/** Applies packed state entries to a commitment: value hashed here, path given. */
-export const applyState = (c: Commitment, buf: Uint8Array): void => {
+const u32At = (buf: Uint8Array, at: number): number => ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+
+export const STATE_PATH = 1;
+export const STATE_TEXT = 2;
+
+/**
+ * Applies packed state entries to a commitment, hashing each value's decimal text here; `paths`
+ * holds the paths of the keys the shard has seen, by key number.
+ */
+export const applyState = (c: Commitment, paths: Uint8Array[], buf: Uint8Array): void => {
   for (let at = 0; at < buf.length;) {
-    const path = buf.slice(at, at + 32);
-    const len = (buf[at + 32]! << 8) | buf[at + 33]!;
-    c.putPath(path, keccak256(buf.subarray(at + 34, at + 34 + len)));
-    at += 34 + len;
+    const id = u32At(buf, at);
+    const flags = buf[at + 4]!;
+    at += 5;
+    if ((flags & STATE_PATH) !== 0) { paths[id] = buf.slice(at, at + 32); at += 32; }
+    let valueHash: Uint8Array;
+    if ((flags & STATE_TEXT) !== 0) {
+      const len = (buf[at]! << 8) | buf[at + 1]!;
+      valueHash = keccak256(buf.subarray(at + 2, at + 2 + len));
+      at += 2 + len;
+    } else {
+      valueHash = keccak256OfText(String(u32At(buf, at) * 2 ** 32 + u32At(buf, at + 4)));
+      at += 8;
+    }
+    c.putPath(paths[id]!, valueHash);
   }
 };
 
-/** Builds a fresh receipts commitment from packed receipt entries. */
-export const receiptsOf = (buf: Uint8Array): Commitment => {
+/** The packed text of `len` bytes at `at`. */
+const textAt = (buf: Uint8Array, at: number, len: number): string => Buffer.from(buf.buffer, buf.byteOffset + at, len).toString('utf8');
+
+/** Builds a fresh receipts commitment of block `seq` from packed receipt entries. */
+export const receiptsOf = (buf: Uint8Array, hashes: readonly string[], seq: bigint): Commitment => {
   const c = new Commitment();
+  const seqText = seq.toString();
   for (let at = 0; at < buf.length;) {
-    const index = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-    const len = (buf[at + 4]! << 8) | buf[at + 5]!;
-    c.putPath(indexPath(index), keccak256(buf.subarray(at + 6, at + 6 + len)));
-    at += 6 + len;
+    const index = u32At(buf, at);
+    const tx = hashes[u32At(buf, at + 4)]!;
+    const status = buf[at + 8] === 1 ? 'success' : 'revert';
+    const codeLen = (buf[at + 9]! << 8) | buf[at + 10]!;
+    const code = codeLen === 0 ? null : textAt(buf, at + 11, codeLen);
+    at += 11 + codeLen;
+    const outLen = (buf[at]! << 8) | buf[at + 1]!;
+    const output = textAt(buf, at + 2, outLen);
+    at += 2 + outLen;
+    c.putPath(indexPath(index), keccak256OfText(receiptText({ tx, seq: seqText, index, status, code, output })));
   }
   return c;
 };
@@ -88,17 +122,19 @@ if (port !== null && role !== null && typeof role === 'object' && (role.role ===
       const t0 = performance.now();
       const state = new Map<string, bigint>();
       req.keys.forEach((k, i) => state.set(k, req.values[i]!));
-      const outcomes = executeRun(Array.from(req.txs, (i) => bodies[i]!), state);
+      const outcomes = executeRun(Array.from(req.txs, (i) => bodies[i]!), (k) => state.get(k));
       port.postMessage({ id: req.id, outcomes, busyMs: performance.now() - t0 } satisfies ExecReply);
     });
   } else {
     let state = new Commitment();
+    let paths: Uint8Array[] = [];
+    let hashes: readonly string[] = [];
     port.on('message', (req: CommitRequest) => {
       const t0 = performance.now();
-      if (req.reset) state = new Commitment();
-      applyState(state, req.state);
+      if (req.reset) { state = new Commitment(); paths = []; hashes = req.hashes ?? []; }
+      applyState(state, paths, req.state);
       const stateChildren = packChildren(state.childHashes());
-      const receiptChildren = packChildren(receiptsOf(req.receipts).childHashes());
+      const receiptChildren = packChildren(receiptsOf(req.receipts, hashes, req.seq).childHashes());
       const reply: CommitReply = { seq: req.seq, state: stateChildren, receipts: receiptChildren, startMs: performance.timeOrigin + t0, busyMs: performance.now() - t0 };
       port.postMessage(reply, [stateChildren.buffer as ArrayBuffer, receiptChildren.buffer as ArrayBuffer]);
     });

@@ -13,15 +13,16 @@ export const nibble = (path: Uint8Array, i: number): number => ((i & 1) === 0 ? 
 // Leaf and node messages are assembled directly in the hash function's input area.
 const buf = keccakInput;
 
-export const leafHashOf = (path: Uint8Array, valueHash: Uint8Array): Uint8Array => {
+/** Hash of a leaf; into `out` when given, as for `nodeHashOf`. */
+export const leafHashOf = (path: Uint8Array, valueHash: Uint8Array, out?: Uint8Array): Uint8Array => {
   buf[0] = 0;
   buf.set(path, 1);
   buf.set(valueHash, 33);
-  return keccak256OfInput(65);
+  return keccak256OfInput(65, out);
 };
 
-/** Hash of an index node from its 16 child hashes (undefined = empty child). */
-export const nodeHashOf = (children: readonly (Uint8Array | undefined)[]): Uint8Array => {
+/** Hash of an index node from its 16 child hashes (undefined = empty child); into `out` when given. */
+export const nodeHashOf = (children: readonly (Uint8Array | undefined)[], out?: Uint8Array): Uint8Array => {
   let bitmap = 0;
   let at = 3;
   for (let i = 0; i < 16; i++) {
@@ -31,7 +32,7 @@ export const nodeHashOf = (children: readonly (Uint8Array | undefined)[]): Uint8
   buf[0] = 1;
   buf[1] = bitmap >> 8;
   buf[2] = bitmap & 0xff;
-  return keccak256OfInput(at);
+  return keccak256OfInput(at, out);
 };
 
 export const EMPTY_ROOT = nodeHashOf([]);
