@@ -130,15 +130,17 @@ export interface ExecOutcome extends Outcome {
  */
 export const executeRun = (txs: readonly Tx[], state: (key: string) => bigint | undefined): ExecOutcome[] => {
   const local = new Map<string, bigint>();
+  let reads: [string, bigint][] = [];
+  const read = (key: string): bigint => {
+    const v = local.get(key) ?? state(key) ?? 0n;
+    reads.push([key, v]);
+    return v;
+  };
   return txs.map((tx) => {
-    const reads: [string, bigint][] = [];
-    const o = run(tx, (key) => {
-      const v = local.get(key) ?? state(key) ?? 0n;
-      reads.push([key, v]);
-      return v;
-    });
+    reads = [];
+    const o = run(tx, read);
     for (const [k, v] of o.writes) local.set(k, v);
-    return { ...o, reads };
+    return { status: o.status, code: o.code, output: o.output, writes: o.writes, reads };
   });
 };
 

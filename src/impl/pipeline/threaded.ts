@@ -77,7 +77,9 @@ export class PipelineThreads {
   commit(shard: number, req: CommitRequest): Promise<CommitReply> {
     return new Promise((resolve) => {
       this.commitWaiting[shard]!.push(resolve);
-      this.shards[shard]!.postMessage(req, [req.state.buffer as ArrayBuffer, req.receipts.buffer as ArrayBuffer]);
+      // Copied, not transferred: transferring detaches the buffers, which costs the main thread
+      // more than copying a block's few tens of kilobytes.
+      this.shards[shard]!.postMessage(req);
     });
   }
 
@@ -234,7 +236,8 @@ export class ThreadedPipeline {
   /** The main thread's commitment, used when no commit threads are. */
   private readonly commitment = new Commitment();
   private readonly listeners = new Set<{ readonly fn: Listener; readonly filter: Subscription }>();
-  private readonly txBlock = new Map<string, bigint>();
+  /** For each body (by index), the block that ordered it: -1 before that. */
+  private readonly orderedIn: Int32Array;
   /** The bodies as the execution workers hold them, and each hash's index there. */
   private readonly bodyList: readonly Tx[];
   private readonly bodyIndex = new Map<string, number>();
@@ -263,6 +266,7 @@ export class ThreadedPipeline {
     this.commitThread = options.commitThread ?? true;
     this.bodyList = [...bodies.values()];
     [...bodies.keys()].forEach((h, i) => this.bodyIndex.set(h, i));
+    this.orderedIn = new Int32Array(this.bodyList.length).fill(-1);
     for (const g of input.genesis) {
       const e = this.newEntry(`bal/${g.account}`, g.balance, -1, -1);
       this.commitment.putPath(e.path, keccak256OfText(g.balance.toString()));
@@ -297,6 +301,12 @@ export class ThreadedPipeline {
 
   private now(): number { return performance.now() - this.started; }
 
+  /** The sequence number of the block that ordered a transaction, if one has. */
+  private blockOf(tx: string): bigint | undefined {
+    const b = this.orderedIn[this.bodyIndex.get(tx) ?? -1] ?? -1;
+    return b < 0 ? undefined : this.blocks[b]!.seq;
+  }
+
   /** Streams tier events to `fn` from now on; returns the function that ends the subscription. */
   subscribe(fn: Listener, filter: Subscription = {}): () => void {
     const entry = { fn, filter };
@@ -311,7 +321,7 @@ export class ThreadedPipeline {
     for (const { fn, filter } of this.listeners) {
       if (filter.seq !== undefined && filter.seq !== seq) continue;
       if (filter.tx !== undefined) {
-        const mine = e.tier === 'ordering' ? e.txs.includes(filter.tx) : e.tier === 'transaction' ? e.receipt.tx === filter.tx : this.txBlock.get(filter.tx) === e.seq;
+        const mine = e.tier === 'ordering' ? e.txs.includes(filter.tx) : e.tier === 'transaction' ? e.receipt.tx === filter.tx : this.blockOf(filter.tx) === e.seq;
         if (!mine) continue;
       }
       fn(e);
@@ -346,17 +356,19 @@ export class ThreadedPipeline {
         const t0 = this.now();
         this.timings[b]!.orderStartMs = t0;
         const hashes: string[] = [];
+        const bodyIds: number[] = [];
         for (const prop of block.proposals) {
           prop.txs.forEach((tx, position) => {
-            // A transaction seen before has its block in `txBlock`.
-            if (this.txBlock.has(tx)) this.duplicates.push({ seq: block.seq, proposer: prop.proposer, position, tx });
-            else { this.txBlock.set(tx, block.seq); hashes.push(tx); }
+            // The input check gave every ordered hash a body.
+            const id = this.bodyIndex.get(tx)!;
+            if (this.orderedIn[id]! >= 0) this.duplicates.push({ seq: block.seq, proposer: prop.proposer, position, tx });
+            else { this.orderedIn[id] = b; hashes.push(tx); bodyIds.push(id); }
           });
         }
         inFlight++;
         this.counters.maxInFlight = Math.max(this.counters.maxInFlight, inFlight);
-        const ids = Int32Array.from(hashes, (h) => this.bodyIndex.get(h)!);
-        const ordered = { index: b, seq: block.seq, hashes, txs: Array.from(ids, (i) => this.bodyList[i]!), ids };
+        const ids = Int32Array.from(bodyIds);
+        const ordered = { index: b, seq: block.seq, hashes, txs: bodyIds.map((i) => this.bodyList[i]!), ids };
         this.emit({ tier: 'ordering', seq: block.seq, txs: hashes });
         const t1 = this.now();
         this.times.order += t1 - t0;

@@ -26,8 +26,8 @@ export interface ExecRequest { readonly id: number; readonly txs: Int32Array; re
 export interface ExecReply { readonly id: number; readonly outcomes: readonly ExecOutcome[]; readonly busyMs: number }
 
 /**
- * One block's share of a commit shard, packed to cross the thread boundary as two transferred
- * buffers, where text is a length (2 bytes) and UTF-8 bytes:
+ * One block's share of a commit shard, packed to cross the thread boundary as two buffers, where
+ * text is a length (2 bytes) and UTF-8 bytes:
  * - `state`: entries `key number (4 bytes) | flags (1 byte) | path (32 bytes, with flag STATE_PATH:
  *   the first time the shard sees the key) | value`, the value a u64, or with flag STATE_TEXT
  *   (values of 2^53 and above) the decimal text;
