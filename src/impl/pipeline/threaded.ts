@@ -98,9 +98,10 @@ export interface ThreadedOptions {
   /**
    * `always`: every block of at least `minParallel` transactions runs on the execution threads.
    * `adaptive`: per block, whichever of the two the node predicts is faster, from what it measured
-   * on earlier blocks (time per transaction on the main thread; the round trip to the threads and
-   * the share of transactions re-executed at the merge), probing the threads again every eight
-   * blocks run on the main thread. Results are the same either way; only timing differs.
+   * on earlier blocks (time per transaction on the main thread; the round trip to the threads; the
+   * share of transactions re-executed at the merge, or predicted from blocks run on the main
+   * thread), trying the threads again now and then while they might win (`chooseParallel`).
+   * Results are the same either way; only timing differs.
    */
   readonly parallel?: 'always' | 'adaptive';
   /** Whether the state commitment is computed on the commit shard threads (true) or on the main thread. */
@@ -464,7 +465,7 @@ export class ThreadedPipeline {
     writes.entries.forEach((e, i) => {
       const p = state[e.nibble % k]!;
       const v = writes.values[i]!;
-      const small = v <= MAX_SAFE;
+      const small = v >= 0n && v <= MAX_SAFE;
       p.u32(e.id).u8((e.shardHasPath ? 0 : STATE_PATH) | (small ? 0 : STATE_TEXT));
       if (!e.shardHasPath) { p.bytes(e.path); e.shardHasPath = true; }
       if (small) p.u64(Number(v));

@@ -30,7 +30,7 @@ export interface ExecReply { readonly id: number; readonly outcomes: readonly Ex
  * text is a length (2 bytes) and UTF-8 bytes:
  * - `state`: entries `key number (4 bytes) | flags (1 byte) | path (32 bytes, with flag STATE_PATH:
  *   the first time the shard sees the key) | value`, the value a u64, or with flag STATE_TEXT
- *   (values of 2^53 and above) the decimal text;
+ *   (values outside [0, 2^53)) the decimal text;
  * - `receipts`: entries `index (4 bytes) | body (4 bytes) | status (1 byte: 1 success, 0 revert) |
  *   text(code) | text(output)`, body being the transaction's index in `hashes`; the shard puts
  *   each receipt's committed text together itself.
