@@ -29,7 +29,7 @@
  * `npm run bench` runs Node with a 32 MiB young-generation semi-space (`--max-semi-space-size`),
  * for every thread of both sides: with the default, the commit shard threads (a fresh receipts tree
  * and thousands of digests per block) spent about a sixth of their time collecting the young
- * generation. The result records the flags.
+ * generation. Every result records the flags.
  */
 import { cpus, loadavg } from 'node:os';
 import { prng } from '../src/conformance/vectors/prng.js';
@@ -276,7 +276,7 @@ export const pipelineBench = {
     ].join('\n');
     return {
       result: {
-        node: process.version, v8Flags: process.execArgv, cpus: cpus().length, loadAverageAtStart: round3(loadStart), loadAverageAtEnd: round3(loadavg()[0]!), rounds,
+        node: process.version, cpus: cpus().length, loadAverageAtStart: round3(loadStart), loadAverageAtEnd: round3(loadavg()[0]!), rounds,
         sides: {
           serial: 'ThreadedPipeline with depth 1, no worker threads: order, execute, commit (incremental trie) and finalize each block on the main thread, back to back',
           pipelined: 'ThreadedPipeline with depth 3, two commit shard threads, two execution worker threads (optimistic runs, ordered merge on the main thread) used per block by the adaptive policy; commit of block n overlaps execution of block n + 1',

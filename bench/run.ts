@@ -42,12 +42,12 @@ const main = async (): Promise<number> => {
     mkdirSync(dirname(out), { recursive: true });
     if (typeof bench !== 'function') {
       const { result, table } = await bench.run(args);
-      writeFileSync(out, `${JSON.stringify({ area, ...(result as object) }, null, 2)}\n`);
+      writeFileSync(out, `${JSON.stringify({ area, v8Flags: process.execArgv, ...(result as object) }, null, 2)}\n`);
       process.stdout.write(`${table}\n(written to bench/results/${area}.json)\n`);
       continue;
     }
     const results: ComparisonResult[] = bench().map((c) => compare(c, options));
-    writeFileSync(out, `${JSON.stringify({ area, node: process.version, rounds: options.rounds, roundMs: options.roundMs, results }, null, 2)}\n`);
+    writeFileSync(out, `${JSON.stringify({ area, node: process.version, v8Flags: process.execArgv, rounds: options.rounds, roundMs: options.roundMs, results }, null, 2)}\n`);
     process.stdout.write(`${textTable(
       ['comparison', 'ours', 'median', 'peer', 'median', 'ours/peer', 'ours min..max'],
       results.map((r) => [r.name, r.ours.name, formatNs(r.ours.medianNs), r.peer.name, formatNs(r.peer.medianNs), r.ratio.toFixed(2), `${formatNs(r.ours.minNs)}..${formatNs(r.ours.maxNs)}`]),

@@ -29,7 +29,10 @@ const resolver = (_module: string, field: string): ((args: readonly Val[]) => Re
   return i === undefined ? undefined : (args) => active[i]!(args);
 };
 
-/** Pool keys by code array: a contract's code is usually the same array call after call. */
+/**
+ * Pool keys by code array: a contract's code is usually the same array call after call. An
+ * account's code array is never changed in place, so an array's key stays its code's.
+ */
 const keys = new WeakMap<Uint8Array, string>();
 const keyOf = (code: Uint8Array): string => {
   let key = keys.get(code);

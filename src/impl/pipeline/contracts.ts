@@ -79,8 +79,9 @@ export const methodsOf = (code: string): readonly string[] | undefined => {
   return list;
 };
 
-/** Account ids by name: every call needs its caller's, and names repeat. */
+/** Account ids by name: every call needs its caller's, and names repeat (dropped when it grows large). */
 const accountIds = new Map<string, bigint>();
+const CACHED_NAMES = 1 << 16;
 
 /** An account's id: the first 8 bytes of the Keccak-256 of its name, big-endian. */
 export const accountIdOf = (a: string): bigint => {
@@ -89,6 +90,7 @@ export const accountIdOf = (a: string): bigint => {
   const h = keccak256OfText(a);
   v = 0n;
   for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(h[i]!);
+  if (accountIds.size >= CACHED_NAMES) accountIds.clear();
   accountIds.set(a, v);
   return v;
 };

@@ -8,11 +8,15 @@ import { EVM_CALL_GAS, EVM_CODES, EVM_METHODS, type EvmCode } from './codes.js';
 import { accountIdOf, type ContractOutcome } from './contracts.js';
 
 const address = (id: bigint): string => `0x${id.toString(16).padStart(40, '0')}`;
-/** EVM addresses by account name. */
+/** EVM addresses by account name (dropped when it grows large). */
 const addresses = new Map<string, string>();
 const addressOf = (name: string): string => {
   let a = addresses.get(name);
-  if (a === undefined) { a = address(accountIdOf(name)); addresses.set(name, a); }
+  if (a === undefined) {
+    a = address(accountIdOf(name));
+    if (addresses.size >= 1 << 16) addresses.clear();
+    addresses.set(name, a);
+  }
   return a;
 };
 const ZERO_ADDRESS = address(0n);

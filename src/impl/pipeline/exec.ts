@@ -113,7 +113,7 @@ export const run = (tx: Tx, read: (key: string) => bigint): Outcome => {
 };
 
 /** What a receipt's committed text holds; a commit shard has the sequence number and output as decimal text. */
-export interface ReceiptFields { readonly tx: string; readonly seq: bigint | string; readonly index: number; readonly status: string; readonly code: string | null; readonly output: bigint | string }
+export interface ReceiptFields { readonly tx: string; readonly seq: bigint | string; readonly index: number; readonly status: Receipt['status']; readonly code: string | null; readonly output: bigint | string }
 
 /** A receipt as the text whose UTF-8 bytes the receipts tree commits to. */
 export const receiptText = (r: ReceiptFields): string => `${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`;

@@ -93,6 +93,7 @@ describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_
       ...big.map((_, i): Tx => ({ kind: 'transfer', from: `b${i}`, to: `c${i}`, amount: 1n, salt: i })),
       { kind: 'call', from: 'b2', contract: 'k', slot: 0, op: 'add', amount: 2n ** 64n - 1n, salt: 9 },
       { kind: 'call', from: 'b2', contract: 'k', slot: 0, op: 'add', amount: 2n ** 64n - 1n, salt: 10 },
+      { kind: 'call', from: 'b2', contract: 'k', slot: 1, op: 'add', amount: 2n ** 53n, salt: 11 },
     ];
     const input: PipelineInput = {
       genesis: big.map((balance, i) => ({ account: `b${i}`, balance })),
@@ -121,6 +122,29 @@ describe.skipIf(!HAVE_DIST)(`threaded pipeline equals the serial pipeline${HAVE_
     expect(await parallelBlocks(blocks('total'))).toBe(0);
     // No transaction reads another's writes: the threads are tried once their round trip is unknown.
     expect(await parallelBlocks(blocks('none'))).toBeGreaterThan(0);
+  });
+
+  // @spec PIPE-SUBSCRIBE.1
+  it('streams to a subscription by transaction exactly that transaction\'s events, in the serial order', async () => {
+    for (let seed = 0; seed < 10; seed++) {
+      const input = generatedWorkload(prng(seed), CONTENTION_LEVELS[seed % CONTENTION_LEVELS.length]!, 4, 12);
+      const model = runSerial(input);
+      const node = mod.ThreadedPipeline.create(input, { depth: 3, workers: 2, minParallel: 0, threads });
+      if (!model.ok || !node.ok) throw new Error('generated workloads are well formed');
+      const tx = model.value.blocks.flatMap((b) => b.receipts.map((r) => r.tx))[seed];
+      if (tx === undefined) continue;
+      const seen: TierEvent[] = [];
+      node.value.subscribe((e) => seen.push(e), { tx });
+      await node.value.run();
+      expect(seen).toEqual(eventsOfTx(model.value.events, tx));
+    }
+  });
+
+  it('runs its input once: a second run is refused', async () => {
+    const node = mod.ThreadedPipeline.create(generatedWorkload(prng(5), 'low', 2, 6), { threads });
+    if (!node.ok) throw new Error(node.error.message);
+    await node.value.run();
+    await expect(node.value.run()).rejects.toThrow('Pipeline.Run.ONCE');
   });
 
   // @spec PIPE-ORDER-INPUT.1 PIPE-TX-FORM.2

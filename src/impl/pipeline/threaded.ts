@@ -29,7 +29,7 @@ import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../m
 import { keccak256OfText } from '../encoding/keccak.js';
 import { nodeHashOf } from '../store/hash.js';
 import { ByteWriter } from '../store/bytes.js';
-import { hex, receiptText, run } from './exec.js';
+import { hex, receiptText, run, type Outcome } from './exec.js';
 import { checkInput, type Listener, type Subscription } from './pipeline.js';
 import { Commitment, indexPath } from './trie.js';
 import { executeRun, type ExecOutcome } from './exec.js';
@@ -259,6 +259,7 @@ export class ThreadedPipeline {
    */
   private readonly policy = { inlineMsPerTx: NaN, overheadMs: NaN, reexecRate: NaN, sinceProbe: 0, probeEvery: 8, sinceCheck: 0 };
   private started = 0;
+  private ran = false;
 
   private constructor(private readonly blocks: readonly Block[], bodies: ReadonlyMap<string, Tx>, input: PipelineInput, private readonly options: ThreadedOptions) {
     this.depth = Math.max(1, options.depth ?? 3);
@@ -281,7 +282,7 @@ export class ThreadedPipeline {
     return bodies.ok ? { ok: true, value: new ThreadedPipeline(input.blocks, bodies.value, input, options) } : bodies;
   }
 
-  /** Adds a key never written before to the latest state, with its path (the Keccak-256 of the key). */
+  /** Adds a key never written before to the latest state, with its path (`keyPath` of the key's UTF-8 bytes). */
   private newEntry(key: string, value: bigint, writtenIn: number, firstWriter: number): StateEntry {
     const path = keccak256OfText(key);
     const e: StateEntry = { value, path, id: this.latest.size, nibble: path[0]! >> 4, writtenIn, firstWriter, shardHasPath: false };
@@ -331,8 +332,20 @@ export class ThreadedPipeline {
 
   /** Runs every block through the pipeline and stops the threads it started. */
   async run(): Promise<PipelineRun> {
+    // The node's state moves on as it runs: running the input again would start from its end.
+    if (this.ran) throw new Error('Pipeline.Run.ONCE: a ThreadedPipeline runs its input once; create another to run it again');
+    this.ran = true;
     const own = this.options.threads === undefined && (this.workerCount > 0 || this.commitThread);
     const threads = this.options.threads ?? (own ? PipelineThreads.start(this.workerCount) : null);
+    try {
+      await (threads === null ? this.runOn(null) : Promise.race([this.runOn(threads), threads.crashed]));
+    } finally {
+      if (own) await threads?.close();
+    }
+    return { genesisRoot: this.genesisRoot, blocks: this.results, duplicates: this.duplicates, events: this.log };
+  }
+
+  private async runOn(threads: PipelineThreads | null): Promise<void> {
     const workers = threads === null ? 0 : Math.min(this.workerCount, threads.exec.length);
     const shards = this.commitThread && threads !== null ? threads : null;
     // The shards start a new chain from the genesis state before the clock starts, as the main
@@ -403,7 +416,7 @@ export class ThreadedPipeline {
         toCommit.push({ block, receipts, work });
         // Let the event loop deliver the commit shards' replies before the next block: with blocks
         // queued, `take` resolves at once and the replies would wait until the queue is empty.
-        await new Promise<void>((resolve) => { setImmediate(resolve); });
+        if (shards !== null) await new Promise<void>((resolve) => { setImmediate(resolve); });
       }
     };
 
@@ -443,14 +456,8 @@ export class ThreadedPipeline {
       }
     };
 
-    try {
-      const stages = Promise.all([orderLoop(), executeLoop(), commitLoop()]);
-      await (threads === null ? stages : Promise.race([stages, threads.crashed]));
-    } finally {
-      if (own) await threads?.close();
-    }
+    await Promise.all([orderLoop(), executeLoop(), commitLoop()]);
     this.times.wallMs = this.now();
-    return { genesisRoot: this.genesisRoot, blocks: this.results, duplicates: this.duplicates, events: this.log };
   }
 
   /**
@@ -535,10 +542,9 @@ export class ThreadedPipeline {
     const runOf = !optimistic && this.wantsConflictCheck(workers, n) ? runIndices(n, Math.min(workers, n)) : null;
     let conflicts = 0;
     const receipts = outcomes.map((o, index): Receipt => {
-      let result = o;
+      let result: Outcome = o;
       if (optimistic && !o.reads.every(([k, v]) => read(k) === v)) {
-        const again = run(block.txs[index]!, read);
-        result = { ...again, reads: [] };
+        result = run(block.txs[index]!, read);
         this.counters.reexecuted++;
       }
       if (runOf !== null && o.reads.some(([k]) => { const e = this.latest.get(k); return e !== undefined && e.writtenIn === block.index && runOf[e.firstWriter]! < runOf[index]!; })) conflicts++;
@@ -563,7 +569,8 @@ export class ThreadedPipeline {
    * for which the threads would save less than a quarter of the time even without their round trip
    * (its predicted re-executions taken into account) stays here without trying them;
    * otherwise the threads are tried when their round trip is unknown or has not been measured for
-   * a while (every 8 blocks run here, doubling each time a try shows them slower, up to 64).
+   * a while (after 8 blocks run here; the wait doubles, up to 64, each time a try shows them slower,
+   * and is 8 again after a try they win).
    */
   private chooseParallel(n: number, runs: number): boolean {
     if (this.options.parallel !== 'adaptive') return true;

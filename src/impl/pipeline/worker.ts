@@ -57,6 +57,7 @@ export const unpackChildren = (packed: Uint8Array, into: (Uint8Array | undefined
   for (let n = 0; n < 16; n++) if (packed[n * 33] === 1) into[n] = packed.slice(n * 33 + 1, n * 33 + 33);
 };
 
+const u16At = (buf: Uint8Array, at: number): number => (buf[at]! << 8) | buf[at + 1]!;
 const u32At = (buf: Uint8Array, at: number): number => ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
 
 export const STATE_PATH = 1;
@@ -74,7 +75,7 @@ export const applyState = (c: Commitment, paths: Uint8Array[], buf: Uint8Array):
     if ((flags & STATE_PATH) !== 0) { paths[id] = buf.slice(at, at + 32); at += 32; }
     let valueHash: Uint8Array;
     if ((flags & STATE_TEXT) !== 0) {
-      const len = (buf[at]! << 8) | buf[at + 1]!;
+      const len = u16At(buf, at);
       valueHash = keccak256(buf.subarray(at + 2, at + 2 + len));
       at += 2 + len;
     } else {
@@ -96,10 +97,10 @@ export const receiptsOf = (buf: Uint8Array, hashes: readonly string[], seq: bigi
     const index = u32At(buf, at);
     const tx = hashes[u32At(buf, at + 4)]!;
     const status = buf[at + 8] === 1 ? 'success' : 'revert';
-    const codeLen = (buf[at + 9]! << 8) | buf[at + 10]!;
+    const codeLen = u16At(buf, at + 9);
     const code = codeLen === 0 ? null : textAt(buf, at + 11, codeLen);
     at += 11 + codeLen;
-    const outLen = (buf[at]! << 8) | buf[at + 1]!;
+    const outLen = u16At(buf, at);
     const output = textAt(buf, at + 2, outLen);
     at += 2 + outLen;
     c.putPath(indexPath(index), keccak256OfText(receiptText({ tx, seq: seqText, index, status, code, output })));
