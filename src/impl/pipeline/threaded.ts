@@ -345,6 +345,7 @@ export class ThreadedPipeline {
     return { genesisRoot: this.genesisRoot, blocks: this.results, duplicates: this.duplicates, events: this.log };
   }
 
+  /** The run proper: the stages as three loops, on `threads` (or on the main thread alone). */
   private async runOn(threads: PipelineThreads | null): Promise<void> {
     const workers = threads === null ? 0 : Math.min(this.workerCount, threads.exec.length);
     const shards = this.commitThread && threads !== null ? threads : null;
