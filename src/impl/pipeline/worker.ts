@@ -18,6 +18,7 @@ import type { ExecOutcome } from './exec.js';
 import { executeRun, receiptText } from './exec.js';
 import { keccak256, keccak256OfText } from '../encoding/keccak.js';
 import { Commitment, indexPath } from './trie.js';
+import { ByteReader } from '../store/bytes.js';
 
 /** The transaction bodies of a run, sent once before it starts (as a node holds disseminated bodies before they are ordered). */
 export interface LoadRequest { readonly load: readonly Tx[] }
@@ -57,53 +58,40 @@ export const unpackChildren = (packed: Uint8Array, into: (Uint8Array | undefined
   for (let n = 0; n < 16; n++) if (packed[n * 33] === 1) into[n] = packed.slice(n * 33 + 1, n * 33 + 33);
 };
 
-const u16At = (buf: Uint8Array, at: number): number => (buf[at]! << 8) | buf[at + 1]!;
-const u32At = (buf: Uint8Array, at: number): number => ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-
 export const STATE_PATH = 1;
 export const STATE_TEXT = 2;
+
+/** A packed text: its length (2 bytes) and UTF-8 bytes. */
+const readText = (r: ByteReader, field: string): Uint8Array => r.bytes(r.u16(field), field);
+const decoded = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 
 /**
  * Applies packed state entries to a commitment, hashing each value's decimal text here; `paths`
  * holds the paths of the keys the shard has seen, by key number.
  */
 export const applyState = (c: Commitment, paths: Uint8Array[], buf: Uint8Array): void => {
-  for (let at = 0; at < buf.length;) {
-    const id = u32At(buf, at);
-    const flags = buf[at + 4]!;
-    at += 5;
-    if ((flags & STATE_PATH) !== 0) { paths[id] = buf.slice(at, at + 32); at += 32; }
-    let valueHash: Uint8Array;
-    if ((flags & STATE_TEXT) !== 0) {
-      const len = u16At(buf, at);
-      valueHash = keccak256(buf.subarray(at + 2, at + 2 + len));
-      at += 2 + len;
-    } else {
-      valueHash = keccak256OfText(String(u32At(buf, at) * 2 ** 32 + u32At(buf, at + 4)));
-      at += 8;
-    }
+  const r = new ByteReader(buf, 'commit shard state');
+  while (r.at < buf.length) {
+    const id = r.u32('key number');
+    const flags = r.u8('flags');
+    if ((flags & STATE_PATH) !== 0) paths[id] = r.bytes(32, 'path');
+    const valueHash = (flags & STATE_TEXT) !== 0 ? keccak256(readText(r, 'value')) : keccak256OfText(String(r.u64('value')));
     c.putPath(paths[id]!, valueHash);
   }
 };
-
-/** The packed text of `len` bytes at `at`. */
-const textAt = (buf: Uint8Array, at: number, len: number): string => Buffer.from(buf.buffer, buf.byteOffset + at, len).toString('utf8');
 
 /** Builds a fresh receipts commitment of block `seq` from packed receipt entries. */
 export const receiptsOf = (buf: Uint8Array, hashes: readonly string[], seq: bigint): Commitment => {
   const c = new Commitment();
   const seqText = seq.toString();
-  for (let at = 0; at < buf.length;) {
-    const index = u32At(buf, at);
-    const tx = hashes[u32At(buf, at + 4)]!;
-    const status = buf[at + 8] === 1 ? 'success' : 'revert';
-    const codeLen = u16At(buf, at + 9);
-    const code = codeLen === 0 ? null : textAt(buf, at + 11, codeLen);
-    at += 11 + codeLen;
-    const outLen = u16At(buf, at);
-    const output = textAt(buf, at + 2, outLen);
-    at += 2 + outLen;
-    c.putPath(indexPath(index), keccak256OfText(receiptText({ tx, seq: seqText, index, status, code, output })));
+  const r = new ByteReader(buf, 'commit shard receipts');
+  while (r.at < buf.length) {
+    const index = r.u32('index');
+    const tx = hashes[r.u32('body')]!;
+    const status = r.u8('status') === 1 ? 'success' : 'revert';
+    const code = decoded(readText(r, 'code'));
+    const output = decoded(readText(r, 'output'));
+    c.putPath(indexPath(index), keccak256OfText(receiptText({ tx, seq: seqText, index, status, code: code === '' ? null : code, output })));
   }
   return c;
 };
