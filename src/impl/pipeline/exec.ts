@@ -3,15 +3,13 @@
  * reports its reads through a callback that may abort (a read of a value still being
  * re-executed), which is what optimistic parallel execution needs.
  */
-import { keccak256 } from '../encoding/keccak.js';
+import { keccak256OfText } from '../encoding/keccak.js';
 import type { Result } from '../../model/encoding/result.js';
 import type { Tx, Receipt } from '../../model/pipeline/tx.js';
 import type { GenesisAccount } from '../../model/pipeline/serial.js';
 import { callContract, methodsOf } from './contracts.js';
 import { callEvmContract, evmMethodsOf } from './evm-contracts.js';
 
-const enc = new TextEncoder();
-export const utf8 = (s: string): Uint8Array => enc.encode(s);
 export const hex = (b: Uint8Array): string => `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`;
 
 const NAME = /^[a-z0-9]{1,16}$/;
@@ -59,7 +57,7 @@ const textOf = (tx: Tx): string => {
   }
 };
 
-export const hashTx = (tx: Tx): string => hex(keccak256(utf8(textOf(tx))));
+export const hashTx = (tx: Tx): string => hex(keccak256OfText(textOf(tx)));
 
 export interface Outcome {
   readonly status: 'success' | 'revert';
@@ -117,7 +115,8 @@ export interface ReceiptFields { readonly tx: string; readonly seq: bigint | str
 
 /** A receipt as the text whose UTF-8 bytes the receipts tree commits to. */
 export const receiptText = (r: ReceiptFields): string => `${r.tx}|${r.seq}|${r.index}|${r.status}|${r.code ?? ''}|${r.output}`;
-export const receiptBytes = (r: Receipt): Uint8Array => utf8(receiptText(r));
+/** The hash of a receipt that the receipts tree commits to: Keccak-256 of its text. */
+export const receiptHash = (r: ReceiptFields): Uint8Array => keccak256OfText(receiptText(r));
 
 /** An outcome with the values the transaction read, in read order, for checking at the ordered merge. */
 export interface ExecOutcome extends Outcome {

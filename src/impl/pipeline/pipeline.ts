@@ -11,10 +11,9 @@ import type { Result } from '../../model/encoding/result.js';
 import type { Block, LedgerEntry } from '../../model/consensus/ledger.js';
 import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
-import { checkGenesis, checkTx, hashTx, hex, receiptBytes, utf8 } from './exec.js';
+import { checkGenesis, checkTx, hashTx, hex, receiptHash } from './exec.js';
 import { BlockStm, type StmCounters } from './stm.js';
-import { Commitment, indexPath } from './trie.js';
-import { keccak256 } from '../encoding/keccak.js';
+import { Commitment, indexPath, textKeyPath, valueHash } from './trie.js';
 import type { Journal, JournalRecord } from './journal.js';
 
 export type Stage = 'order' | 'execute' | 'commit';
@@ -131,7 +130,7 @@ export class PipelineNode {
     this.schedule = options.schedule !== undefined && options.schedule.length > 0 ? options.schedule : [0];
     for (const g of input.genesis) {
       this.latest.set(`bal/${g.account}`, g.balance);
-      this.commitment.put(utf8(`bal/${g.account}`), utf8(g.balance.toString()));
+      this.commitment.putPath(textKeyPath(`bal/${g.account}`), valueHash(g.balance));
     }
     this.genesisRoot = hex(this.commitment.root());
   }
@@ -298,9 +297,9 @@ export class PipelineNode {
   /** Commit: hash the oldest executed block's writes into the state root and its receipts root. */
   private commit(): void {
     const f = this.flight.shift()!;
-    for (const [k, v] of f.writes!) this.commitment.put(utf8(k), utf8(v.toString()));
+    for (const [k, v] of f.writes!) this.commitment.putPath(textKeyPath(k), valueHash(v));
     const receipts = new Commitment();
-    f.receipts!.forEach((r, i) => receipts.putPath(indexPath(i), keccak256(receiptBytes(r))));
+    f.receipts!.forEach((r, i) => receipts.putPath(indexPath(i), receiptHash(r)));
     const result: BlockResult = { seq: f.seq, root: hex(this.commitment.root()), receiptsRoot: hex(receipts.root()), receipts: f.receipts! };
     this.results.push(result);
     this.persist({ kind: 'committed', seq: f.seq, root: result.root, receiptsRoot: result.receiptsRoot });

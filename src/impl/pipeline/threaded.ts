@@ -26,12 +26,11 @@ import type { Result } from '../../model/encoding/result.js';
 import type { Block, LedgerEntry } from '../../model/consensus/ledger.js';
 import type { Receipt, Tx } from '../../model/pipeline/tx.js';
 import type { BlockResult, PipelineInput, PipelineRun, TierEvent } from '../../model/pipeline/serial.js';
-import { keccak256OfText } from '../encoding/keccak.js';
 import { nodeHashOf } from '../store/hash.js';
 import { ByteWriter } from '../store/bytes.js';
-import { hex, receiptText, run, type Outcome } from './exec.js';
+import { hex, receiptHash, run, type Outcome } from './exec.js';
 import { checkInput, type Listener, type Subscription } from './pipeline.js';
-import { Commitment, indexPath } from './trie.js';
+import { Commitment, indexPath, textKeyPath, valueHash } from './trie.js';
 import { executeRun, type ExecOutcome } from './exec.js';
 import { type CommitReply, type CommitRequest, type ExecReply, type ExecRequest, type LoadRequest, type WorkerRole, STATE_PATH, STATE_TEXT, unpackChildren } from './worker.js';
 
@@ -271,7 +270,7 @@ export class ThreadedPipeline {
     this.orderedIn = new Int32Array(this.bodyList.length).fill(-1);
     for (const g of input.genesis) {
       const e = this.newEntry(`bal/${g.account}`, g.balance, -1, -1);
-      this.commitment.putPath(e.path, keccak256OfText(g.balance.toString()));
+      this.commitment.putPath(e.path, valueHash(g.balance));
     }
     this.genesisRoot = hex(this.commitment.root());
     this.timings = blocks.map(() => ({ arrivalMs: 0, orderStartMs: 0, orderedMs: 0, execStartMs: 0, executedMs: 0, mergedMs: 0, commitStartMs: 0, committedMs: 0, finalMs: 0 }));
@@ -282,9 +281,9 @@ export class ThreadedPipeline {
     return bodies.ok ? { ok: true, value: new ThreadedPipeline(input.blocks, bodies.value, input, options) } : bodies;
   }
 
-  /** Adds a key never written before to the latest state, with its path (`keyPath` of the key's UTF-8 bytes). */
+  /** Adds a key never written before to the latest state, with its path. */
   private newEntry(key: string, value: bigint, writtenIn: number, firstWriter: number): StateEntry {
-    const path = keccak256OfText(key);
+    const path = textKeyPath(key);
     const e: StateEntry = { value, path, id: this.latest.size, nibble: path[0]! >> 4, writtenIn, firstWriter, shardHasPath: false };
     this.latest.set(key, e);
     if (key.startsWith('wsto/') || key.startsWith('esto/')) {
@@ -490,9 +489,9 @@ export class ThreadedPipeline {
 
   private commitInline(writes: Writes, receipts: readonly Receipt[]): { root: Uint8Array; receiptsRoot: Uint8Array; busyMs: number } {
     const t0 = performance.now();
-    writes.entries.forEach((e, i) => this.commitment.putPath(e.path, keccak256OfText(writes.values[i]!.toString())));
+    writes.entries.forEach((e, i) => this.commitment.putPath(e.path, valueHash(writes.values[i]!)));
     const rc = new Commitment();
-    receipts.forEach((r, i) => rc.putPath(indexPath(i), keccak256OfText(receiptText(r))));
+    receipts.forEach((r, i) => rc.putPath(indexPath(i), receiptHash(r)));
     return { root: this.commitment.root(), receiptsRoot: rc.root(), busyMs: performance.now() - t0 };
   }
 

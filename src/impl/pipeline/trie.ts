@@ -11,8 +11,15 @@
  * commitments (one per thread) has the root `nodeHashOf` of their children put side by side.
  */
 import { EMPTY_ROOT, equalBytes, keccak256, keyPath, leafHashOf, nibble, nodeHashOf } from '../store/hash.js';
+import { keccak256OfText } from '../encoding/keccak.js';
 
 export { EMPTY_ROOT, keyPath };
+
+/** The path of a state key: `keyPath` of its UTF-8 bytes. */
+export const textKeyPath = (key: string): Uint8Array => keccak256OfText(key);
+
+/** A state value as the tree commits it: the Keccak-256 of its decimal text. */
+export const valueHash = (value: bigint | number): Uint8Array => keccak256OfText(String(value));
 
 /**
  * A node's hash is a buffer of its own, rewritten in place when the node is rehashed: a block

@@ -15,9 +15,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Tx } from '../../model/pipeline/tx.js';
 import type { ExecOutcome } from './exec.js';
-import { executeRun, receiptText } from './exec.js';
-import { keccak256, keccak256OfText } from '../encoding/keccak.js';
-import { Commitment, indexPath } from './trie.js';
+import { executeRun, receiptHash } from './exec.js';
+import { keccak256 } from '../encoding/keccak.js';
+import { Commitment, indexPath, valueHash } from './trie.js';
 import { ByteReader } from '../store/bytes.js';
 
 /** The transaction bodies of a run, sent once before it starts (as a node holds disseminated bodies before they are ordered). */
@@ -75,8 +75,8 @@ export const applyState = (c: Commitment, paths: Uint8Array[], buf: Uint8Array):
     const id = r.u32('key number');
     const flags = r.u8('flags');
     if ((flags & STATE_PATH) !== 0) paths[id] = r.bytes(32, 'path');
-    const valueHash = (flags & STATE_TEXT) !== 0 ? keccak256(readText(r, 'value')) : keccak256OfText(String(r.u64('value')));
-    c.putPath(paths[id]!, valueHash);
+    // A value's text crosses as is: hashing its bytes is hashing its decimal text.
+    c.putPath(paths[id]!, (flags & STATE_TEXT) !== 0 ? keccak256(readText(r, 'value')) : valueHash(r.u64('value')));
   }
 };
 
@@ -91,7 +91,7 @@ export const receiptsOf = (buf: Uint8Array, hashes: readonly string[], seq: bigi
     const status = r.u8('status') === 1 ? 'success' : 'revert';
     const code = decoded(readText(r, 'code'));
     const output = decoded(readText(r, 'output'));
-    c.putPath(indexPath(index), keccak256OfText(receiptText({ tx, seq: seqText, index, status, code: code === '' ? null : code, output })));
+    c.putPath(indexPath(index), receiptHash({ tx, seq: seqText, index, status, code: code === '' ? null : code, output }));
   }
   return c;
 };
