@@ -79,21 +79,30 @@ export const methodsOf = (code: string): readonly string[] | undefined => {
   return list;
 };
 
-/** Account ids by name: every call needs its caller's, and names repeat (dropped when it grows large). */
-const accountIds = new Map<string, bigint>();
-const CACHED_NAMES = 1 << 16;
+/**
+ * `f` remembered by account name: every call needs its caller's and its contract's, and names
+ * repeat. The memory is dropped whenever it reaches 2^16 names.
+ */
+export const byName = <T>(f: (name: string) => T): ((name: string) => T) => {
+  const known = new Map<string, T>();
+  return (name) => {
+    let v = known.get(name);
+    if (v === undefined) {
+      v = f(name);
+      if (known.size >= 1 << 16) known.clear();
+      known.set(name, v);
+    }
+    return v;
+  };
+};
 
 /** An account's id: the first 8 bytes of the Keccak-256 of its name, big-endian. */
-export const accountIdOf = (a: string): bigint => {
-  let v = accountIds.get(a);
-  if (v !== undefined) return v;
+export const accountIdOf = byName((a: string): bigint => {
   const h = keccak256OfText(a);
-  v = 0n;
+  let v = 0n;
   for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(h[i]!);
-  if (accountIds.size >= CACHED_NAMES) accountIds.clear();
-  accountIds.set(a, v);
   return v;
-};
+});
 
 export interface ContractOutcome {
   readonly status: 'success' | 'revert';

@@ -5,20 +5,11 @@
  */
 import { LazyStorage, executeStateCallOnEngine } from '../evm/lowered.js';
 import { EVM_CALL_GAS, EVM_CODES, EVM_METHODS, type EvmCode } from './codes.js';
-import { accountIdOf, type ContractOutcome } from './contracts.js';
+import { accountIdOf, byName, type ContractOutcome } from './contracts.js';
 
 const address = (id: bigint): string => `0x${id.toString(16).padStart(40, '0')}`;
-/** EVM addresses by account name (dropped when it grows large). */
-const addresses = new Map<string, string>();
-const addressOf = (name: string): string => {
-  let a = addresses.get(name);
-  if (a === undefined) {
-    a = address(accountIdOf(name));
-    if (addresses.size >= 1 << 16) addresses.clear();
-    addresses.set(name, a);
-  }
-  return a;
-};
+/** An account's EVM address. */
+const addressOf = byName((name) => address(accountIdOf(name)));
 const ZERO_ADDRESS = address(0n);
 /** Every block field zero: the contracts read none (PIPE-EVM-HOST.1). */
 const BLOCK = { coinbase: ZERO_ADDRESS, number: 0n, timestamp: 0n, gasLimit: EVM_CALL_GAS, baseFee: 0n, prevRandao: 0n, chainId: 1n, blobBaseFee: 1n, blockHashes: [] };
