@@ -159,7 +159,8 @@ export interface ThreadedCounters {
  * A state key's latest value with its key path, so that the merge finds the path with the lookup it
  * makes anyway; `writtenIn` is the last block (by input index) that wrote it and `firstWriter` the
  * index of the first transaction in that block that wrote it. For the commit shards, the key has a
- * number (`id`), the first nibble of its path (`nibble`) and whether its shard has its path yet.
+ * number (`id`), the first nibble of its path (`nibble`, kept so that routing a write does not
+ * touch the path) and whether its shard has its path yet.
  */
 interface StateEntry {
   value: bigint;
