@@ -62,8 +62,8 @@ export const STATE_PATH = 1;
 export const STATE_TEXT = 2;
 
 /** A packed text: its length (2 bytes) and UTF-8 bytes. */
-const readText = (r: ByteReader, field: string): Uint8Array => r.bytes(r.u16(field), field);
-const decoded = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+const readText = (r: ByteReader, field: string): Uint8Array => r.subarray(r.u16(field), field);
+const decoded = (bytes: Uint8Array): string => (bytes.length === 0 ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
 
 /**
  * Applies packed state entries to a commitment, hashing each value's decimal text here; `paths`

@@ -106,6 +106,8 @@ export class ByteReader {
     throw new DecodeError(`${this.what}: ${field} at byte ${this.at - 8} is longer than 8 bytes`);
   }
   bytes(n: number, field: string): Uint8Array { this.need(n, field); const b = this.buf.slice(this.at, this.at + n); this.at += n; return b; }
+  /** The next n bytes as a view into the buffer, without copying. */
+  subarray(n: number, field: string): Uint8Array { this.need(n, field); const b = this.buf.subarray(this.at, this.at + n); this.at += n; return b; }
   rest(): Uint8Array { const b = this.buf.slice(this.at); this.at = this.buf.length; return b; }
   end(): void {
     if (this.at !== this.buf.length) throw new DecodeError(`${this.what}: ${this.buf.length - this.at} unexpected trailing bytes at byte ${this.at}`);
